@@ -1,0 +1,163 @@
+package abi
+
+import (
+	"context"
+	"fmt"
+)
+
+// Imports is the host side of the env imports, expressed in bytes. An engine
+// adapter never implements it: it binds the functions of HostFuncs, which read
+// the guest's arguments out of memory, call Imports, and write the results back
+// through the guest's allocate.
+//
+// # Notes
+//
+// The slices passed in are views of guest memory, valid only until the method
+// returns: an implementation that keeps one must copy it. Calls for one
+// instance never overlap; calls for different instances may.
+type Imports interface {
+	Log(ctx context.Context, message []byte)
+	GetConfig(ctx context.Context, key []byte) ([]byte, Status)
+	StorageGet(ctx context.Context, key []byte) ([]byte, Status)
+	StorageSet(ctx context.Context, key, value []byte) Status
+	K8sAPICall(ctx context.Context, path, body []byte) ([]byte, Status)
+	RequestInfo(ctx context.Context) ([]byte, Status)
+	SetResponseStatus(ctx context.Context, code uint32) Status
+}
+
+// Guest is the calling instance as seen from inside a host import.
+type Guest interface {
+	// Read returns a view of n bytes at ptr, or false when the range is
+	// outside memory. The view is valid until the guest runs again.
+	Read(ptr, n uint32) ([]byte, bool)
+	// Write copies p to ptr, or returns false when the range is outside memory.
+	Write(ptr uint32, p []byte) bool
+	// Allocate calls the guest's allocate export from inside the host call.
+	Allocate(ctx context.Context, n uint32) (uint32, error)
+}
+
+// HostFunc is one host import: its name in module env, its signature, and the
+// engine-neutral body. Call takes the parameters in stack and writes the
+// results over them, in the manner of wazero's GoModuleFunc. A non-nil error
+// means the guest misbehaved or the host failed in a way the guest cannot be
+// told about: the adapter must end the guest's call with that error (a trap).
+type HostFunc struct {
+	Name string
+	Type FuncType
+	Call func(ctx context.Context, imp Imports, g Guest, stack []uint64) error
+}
+
+// HostFuncs lists every host import of ABI v1. Adapters bind all of them; a
+// guest imports whichever it needs.
+var HostFuncs = []HostFunc{
+	{ImportLog, FuncType{Params: []ValueType{I32, I32}}, hostLog},
+	{ImportGetConfig, FuncType{Params: []ValueType{I32, I32}, Results: []ValueType{I64}}, hostGetConfig},
+	{ImportStorageGet, FuncType{Params: []ValueType{I32, I32}, Results: []ValueType{I64}}, hostStorageGet},
+	{ImportStorageSet, FuncType{Params: []ValueType{I32, I32, I32, I32}, Results: []ValueType{I32}}, hostStorageSet},
+	{ImportK8sAPICall, FuncType{Params: []ValueType{I32, I32, I32, I32}, Results: []ValueType{I64}}, hostK8sAPICall},
+	{ImportRequestInfo, FuncType{Results: []ValueType{I64}}, hostRequestInfo},
+	{ImportSetResponseStatus, FuncType{Params: []ValueType{I32}, Results: []ValueType{I32}}, hostSetResponseStatus},
+}
+
+func read(g Guest, fn, what string, ptr, n uint64) ([]byte, error) {
+	b, ok := g.Read(uint32(ptr), uint32(n))
+	if !ok {
+		return nil, fmt.Errorf("%w: import[%s] %s [%#x, +%d)", ErrOutOfBounds, fn, what, uint32(ptr), uint32(n))
+	}
+	return b, nil
+}
+
+// WriteResult hands data to the guest the way every packed-returning import
+// does: a status other than OK packs as pointer 0 with the code; empty data as
+// 0 (OK, empty); otherwise the host calls the guest's allocate, copies the data
+// there and returns the packed range, which the guest then owns.
+func WriteResult(ctx context.Context, g Guest, fn string, data []byte, st Status) (uint64, error) {
+	if st != OK {
+		return PackStatus(st), nil
+	}
+	if len(data) == 0 {
+		return 0, nil
+	}
+	if uint64(len(data)) > 1<<32-1 {
+		return PackStatus(LimitExceeded), nil
+	}
+	ptr, err := g.Allocate(ctx, uint32(len(data)))
+	if err != nil {
+		return 0, fmt.Errorf("import[%s]: %w", fn, err)
+	}
+	if ptr == 0 {
+		return PackStatus(AllocationFailed), nil
+	}
+	if !g.Write(ptr, data) {
+		return 0, fmt.Errorf("%w: import[%s] allocate(%d) returned %#x, outside memory", ErrAllocate, fn, len(data), ptr)
+	}
+	return Pack(ptr, uint32(len(data))), nil
+}
+
+func hostLog(ctx context.Context, imp Imports, g Guest, s []uint64) error {
+	msg, err := read(g, ImportLog, "message", s[0], s[1])
+	if err != nil {
+		return err
+	}
+	imp.Log(ctx, msg)
+	return nil
+}
+
+func hostGetConfig(ctx context.Context, imp Imports, g Guest, s []uint64) error {
+	key, err := read(g, ImportGetConfig, "key", s[0], s[1])
+	if err != nil {
+		return err
+	}
+	v, st := imp.GetConfig(ctx, key)
+	s[0], err = WriteResult(ctx, g, ImportGetConfig, v, st)
+	return err
+}
+
+func hostStorageGet(ctx context.Context, imp Imports, g Guest, s []uint64) error {
+	key, err := read(g, ImportStorageGet, "key", s[0], s[1])
+	if err != nil {
+		return err
+	}
+	v, st := imp.StorageGet(ctx, key)
+	s[0], err = WriteResult(ctx, g, ImportStorageGet, v, st)
+	return err
+}
+
+func hostStorageSet(ctx context.Context, imp Imports, g Guest, s []uint64) error {
+	key, err := read(g, ImportStorageSet, "key", s[0], s[1])
+	if err != nil {
+		return err
+	}
+	val, err := read(g, ImportStorageSet, "value", s[2], s[3])
+	if err != nil {
+		return err
+	}
+	s[0] = uint64(imp.StorageSet(ctx, key, val))
+	return nil
+}
+
+func hostK8sAPICall(ctx context.Context, imp Imports, g Guest, s []uint64) error {
+	path, err := read(g, ImportK8sAPICall, "path", s[0], s[1])
+	if err != nil {
+		return err
+	}
+	body, err := read(g, ImportK8sAPICall, "body", s[2], s[3])
+	if err != nil {
+		return err
+	}
+	v, st := imp.K8sAPICall(ctx, path, body)
+	s[0], err = WriteResult(ctx, g, ImportK8sAPICall, v, st)
+	return err
+}
+
+func hostRequestInfo(ctx context.Context, imp Imports, g Guest, s []uint64) error {
+	v, st := imp.RequestInfo(ctx)
+	var err error
+	s[0], err = WriteResult(ctx, g, ImportRequestInfo, v, st)
+	return err
+}
+
+func hostSetResponseStatus(ctx context.Context, imp Imports, _ Guest, s []uint64) error {
+	s[0] = uint64(imp.SetResponseStatus(ctx, uint32(s[0])))
+	return nil
+}

@@ -1,0 +1,5 @@
+//go:build wasmer
+
+package main
+
+import _ "github.com/kspbench/kspbench/engines/wasmer"

@@ -1,0 +1,5 @@
+//go:build wasmtime
+
+package main
+
+import _ "github.com/kspbench/kspbench/engines/wasmtime"

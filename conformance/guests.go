@@ -1,0 +1,72 @@
+package conformance
+
+import (
+	"embed"
+	"strings"
+)
+
+// Guests holds the hand-written guest modules of the conformance suite and the
+// benchmarks, compiled from the .wat sources in testdata (rebuild them with
+// testdata/build.sh; TestGuestsMatchSources checks that they agree). Each is
+// plain WebAssembly 1.0 and imports nothing but ABI v1 functions of module env.
+// Read one with Guest.
+//
+// Valid guests, which load and run:
+//
+//   - reference: the minimal reference guest for the benchmarks and the ABI
+//     cases. Memory of 2 pages, no maximum; allocate is a bump arena from
+//     4096 that grows memory (0 when it cannot) and that every handler resets
+//     before it returns, so memory stays bounded; deallocate is a no-op.
+//     noop() does nothing; call_host(n i32) calls host_get_config n times on
+//     the absent key "kspbench.absent". Handlers: handle_empty (empty
+//     response), handle_echo (the request), handle_size (decimal N: N bytes
+//     'a'+i%26; BAD_ARGUMENT when malformed, ALLOCATION_FAILED when memory
+//     cannot grow), handle_log (host_log of the request), handle_config and
+//     handle_storage_get (the import's result for the key), handle_storage_set
+//     ("key=value": the status), handle_k8s (host_k8s_api_call of the path,
+//     no body), handle_request_info (the import's result), handle_set_status
+//     (decimal code: the status) and handle_call_host (decimal n: call_host).
+//   - abi_v1: echo guest (memory, allocate, handle_echo) that declares ABI
+//     version 1 with the export ksp_abi_version_1.
+//   - big_memory: echo guest whose memory starts at 2000 pages, above a
+//     1024-page limit.
+//   - init: _initialize sets a flag; handle_initialized answers "yes" when it
+//     is set and "no" otherwise.
+//
+// Guests that load but misbehave at run time:
+//
+//   - edge: memory of 1 page, allocate and deallocate as in reference, and
+//     handle_ok ("ok"), handle_trap (unreachable), handle_oob_ptr
+//     (pack(0xffff0000, 16)), handle_oob_len (pack(16, 0x7fffffff)),
+//     handle_oob_wrap (pack(0xfffffff0, 0x20)), handle_status (pack(0, 2)),
+//     handle_loop (never returns), handle_grow (decimal P: memory.grow(P),
+//     "grown" or LIMIT_EXCEEDED), handle_grow_trap (grows until it fails,
+//     then traps), handle_bad_import_ptr (host_log of an out-of-bounds range,
+//     then "unreachable-after-log"), handle_reentrant (host_get_config of
+//     "greeting") and handle_stack_overflow (unbounded recursion).
+//   - alloc_zero: allocate always returns 0; handle_echo.
+//   - alloc_oob: allocate returns 0xfffffff0, outside memory; handle_echo.
+//   - alloc_trap: allocate traps; handle_echo and handle_reentrant.
+//   - init_trap: echo guest whose _initialize traps.
+//
+// Guests a host must refuse to load:
+//
+//   - no_allocate: memory and handle_echo, no allocate.
+//   - no_memory: allocate and handle_echo; the memory is not exported.
+//   - bad_handler_sig: handle_echo has type (i32) -> i32.
+//   - abi_v2: echo guest that declares ABI version 2 (ksp_abi_version_2).
+//
+//go:embed testdata/*.wasm
+var Guests embed.FS
+
+// Guest returns the compiled module of the named guest, such as "reference"
+// or "edge" (a ".wasm" suffix is accepted too), as a fresh copy the caller may
+// keep. It panics when there is no such guest: the names are constants of the
+// suite.
+func Guest(name string) []byte {
+	b, err := Guests.ReadFile("testdata/" + strings.TrimSuffix(name, ".wasm") + ".wasm")
+	if err != nil {
+		panic("conformance: no guest named " + name)
+	}
+	return b
+}

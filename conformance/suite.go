@@ -1,0 +1,179 @@
+package conformance
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kspbench/kspbench/engines"
+)
+
+// Config says which engine to test and where the suite finds what it needs.
+type Config struct {
+	// Engine is the name the engine under test must report; empty skips
+	// that check.
+	Engine string
+	// Open opens the engine under test. Required.
+	Open func(engines.Config) (engines.Engine, error)
+	// ClusterMonitorDir holds plugin.yml and cluster-monitor.wasm, built from
+	// plugins/cluster-monitor (see BuildClusterMonitor). Required for the
+	// plugin cases.
+	ClusterMonitorDir string
+	// TempDir is where cases keep storage files and caches; each case gets a
+	// folder of its own below it. Required.
+	TempDir string
+	// CacheDir, when set, is a compilation cache shared by the cases that do
+	// not test caching, to save compile time.
+	CacheDir string
+	// Deadline is the call deadline of the deadline cases; zero means 250ms.
+	Deadline time.Duration
+}
+
+// Outcome is the verdict of one case on one engine.
+type Outcome string
+
+// Outcomes.
+const (
+	Pass        Outcome = "pass"
+	Fail        Outcome = "fail"
+	Unsupported Outcome = "unsupported"
+)
+
+// Result is the outcome of one case.
+type Result struct {
+	Case     string        `json:"case"`
+	Outcome  Outcome       `json:"outcome"`
+	Detail   string        `json:"detail,omitempty"`
+	Duration time.Duration `json:"duration_ns"`
+	// Recycle asks a process that runs cases to restart before the next case,
+	// because this one left work running that only ending the process stops.
+	Recycle bool `json:"recycle,omitempty"`
+}
+
+// Case is one check of the suite.
+type Case struct {
+	Name string
+	// Doc says in one line what the case checks.
+	Doc string
+	Run func(e *Env) error
+}
+
+// UnsupportedError is returned by a case whose engine lacks what it checks.
+type UnsupportedError struct {
+	Reason  string
+	Recycle bool
+}
+
+func (e *UnsupportedError) Error() string { return "unsupported: " + e.Reason }
+
+// Cases returns the suite's cases in a fixed order.
+func Cases() []Case {
+	var cs []Case
+	cs = append(cs, engineCases...)
+	cs = append(cs, loadCases...)
+	cs = append(cs, abiCases...)
+	cs = append(cs, pluginCases...)
+	return cs
+}
+
+// Lookup returns the case called name.
+func Lookup(name string) (Case, bool) {
+	for _, c := range Cases() {
+		if c.Name == name {
+			return c, true
+		}
+	}
+	return Case{}, false
+}
+
+// RunCase runs one case and never panics: a panic is the case's failure.
+func RunCase(ctx context.Context, cfg Config, c Case) (res Result) {
+	res.Case = c.Name
+	start := time.Now()
+	e := &Env{ctx: ctx, cfg: cfg}
+	defer func() {
+		if r := recover(); r != nil {
+			res.Outcome, res.Detail = Fail, fmt.Sprintf("panic: %v\n%s", r, debug.Stack())
+		}
+		if err := e.close(); err != nil && res.Outcome == Pass {
+			res.Outcome, res.Detail = Fail, "cleanup: "+err.Error()
+		}
+		res.Duration = time.Since(start)
+	}()
+	if err := e.open(c.Name); err != nil {
+		return Result{Case: c.Name, Outcome: Fail, Detail: err.Error()}
+	}
+	err := c.Run(e)
+	var unsup *UnsupportedError
+	switch {
+	case err == nil:
+		res.Outcome = Pass
+	case errors.As(err, &unsup):
+		res.Outcome, res.Detail, res.Recycle = Unsupported, unsup.Reason, unsup.Recycle
+	default:
+		res.Outcome, res.Detail = Fail, err.Error()
+	}
+	return res
+}
+
+// Run runs every case as a subtest of t. Failures are reported with
+// t.Error; a case the engine does not support is skipped with the reason,
+// which `go test -v` prints as "unsupported: <reason>".
+func Run(t *testing.T, cfg Config) {
+	t.Helper()
+	for _, c := range Cases() {
+		t.Run(c.Name, func(t *testing.T) {
+			r := RunCase(context.Background(), cfg, c)
+			switch r.Outcome {
+			case Fail:
+				t.Error(r.Detail)
+			case Unsupported:
+				t.Skip("unsupported: " + r.Detail)
+			}
+		})
+	}
+}
+
+// caseDir turns a case name into a folder name.
+func caseDir(name string) string { return strings.NewReplacer("/", "_", " ", "_").Replace(name) }
+
+func (e *Env) open(name string) error {
+	if e.cfg.Open == nil {
+		return errors.New("conformance: Config.Open is nil")
+	}
+	if e.cfg.TempDir == "" {
+		return errors.New("conformance: Config.TempDir is empty")
+	}
+	e.dir = filepath.Join(e.cfg.TempDir, caseDir(name))
+	if err := os.MkdirAll(e.dir, 0o755); err != nil {
+		return fmt.Errorf("conformance: %w", err)
+	}
+	if e.cfg.Deadline == 0 {
+		e.cfg.Deadline = 250 * time.Millisecond
+	}
+	return nil
+}
+
+// TestConfig returns a Config for running the suite from a test of an engine
+// package: the cluster-monitor plugin built from this source tree into a
+// temporary folder, and temporary folders for the cases and a shared cache.
+func TestConfig(tb testing.TB, engine string, open func(engines.Config) (engines.Engine, error)) Config {
+	tb.Helper()
+	root, err := RepoRoot()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	dir := tb.TempDir()
+	cm, err := BuildClusterMonitor(context.Background(), root, dir)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return Config{Engine: engine, Open: open, ClusterMonitorDir: cm,
+		TempDir: filepath.Join(dir, "cases"), CacheDir: filepath.Join(dir, "cache")}
+}

@@ -1,0 +1,30 @@
+package engines
+
+// Feature is a capability the conformance suite checks, which an engine may
+// lack.
+type Feature string
+
+// Features an engine may lack.
+const (
+	// FeatureInterrupt: a call in progress ends when its context is done.
+	FeatureInterrupt Feature = "interrupt"
+	// FeatureMemoryLimit: memory.grow past the limit fails inside the guest.
+	FeatureMemoryLimit Feature = "memory-limit"
+	// FeatureCache: Config.CacheDir keeps compiled code across processes.
+	FeatureCache Feature = "compilation-cache"
+)
+
+// FeatureReporter is implemented by an Engine that lacks a feature. An engine
+// that does not implement it has every feature.
+type FeatureReporter interface {
+	// Unsupported returns why the engine lacks f, or "" when it has it.
+	Unsupported(f Feature) string
+}
+
+// Unsupported returns why e lacks f, or "" when it has it.
+func Unsupported(e Engine, f Feature) string {
+	if r, ok := e.(FeatureReporter); ok {
+		return r.Unsupported(f)
+	}
+	return ""
+}

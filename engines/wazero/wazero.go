@@ -1,0 +1,340 @@
+package wazero
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"slices"
+	"sync"
+
+	"github.com/kspbench/kspbench/abi"
+	"github.com/kspbench/kspbench/engines"
+	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
+	"github.com/tetratelabs/wazero/sys"
+	"golang.org/x/sys/cpu"
+)
+
+// Name is the name this package registers with package engines.
+const Name = "wazero"
+
+// modulePath and pinnedVersion name the binding this adapter is built and
+// tested against; pinnedVersion is what go.mod requires (a test checks it) and
+// is reported only where the binary carries no module information (test
+// binaries).
+const (
+	modulePath    = "github.com/tetratelabs/wazero"
+	pinnedVersion = "v1.12.0"
+)
+
+func init() { engines.Register(Name, engines.DriverFunc(Open)) }
+
+// Engine is the wazero engine. It keeps one wazero.Runtime per memory limit in
+// use, since wazero sets the limit per runtime.
+type Engine struct {
+	cfg   engines.Config
+	info  engines.Info
+	cache wazero.CompilationCache
+
+	mu       sync.Mutex
+	runtimes map[uint32]*runtimeWithHost
+	closed   bool
+}
+
+// Open opens a wazero engine.
+func Open(cfg engines.Config) (engines.Engine, error) {
+	e := &Engine{cfg: cfg, runtimes: map[uint32]*runtimeWithHost{}}
+	if cfg.CacheDir != "" {
+		c, err := wazero.NewCompilationCacheWithDir(cfg.CacheDir)
+		if err != nil {
+			return nil, fmt.Errorf("wazero: cache dir[%s]: %w", cfg.CacheDir, err)
+		}
+		e.cache = c
+	}
+	e.info = engines.Info{Name: Name, Version: engines.ModuleVersion(modulePath, pinnedVersion)}
+	switch supported, why := compilerSupported(); {
+	case cfg.Interpreter:
+		e.info.Mode, e.info.Notes = "interpreter", "interpreter requested"
+	case supported:
+		e.info.Mode = "compiler"
+	default:
+		e.info.Mode, e.info.Notes = "interpreter", "fell back to the interpreter: "+why
+	}
+	return e, nil
+}
+
+// Info implements engines.Engine.
+func (e *Engine) Info() engines.Info { return e.info }
+
+// runtime returns the runtime for a memory limit, creating it with WASI and
+// the env host module on first use.
+func (e *Engine) runtime(ctx context.Context, limit uint32) (*runtimeWithHost, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.closed {
+		return nil, errors.New("wazero: engine closed")
+	}
+	if r, ok := e.runtimes[limit]; ok {
+		return r, nil
+	}
+	rc := wazero.NewRuntimeConfig()
+	if e.info.Mode == "interpreter" {
+		rc = wazero.NewRuntimeConfigInterpreter()
+	}
+	rc = rc.WithCloseOnContextDone(true).WithMemoryLimitPages(limit)
+	if e.cache != nil {
+		rc = rc.WithCompilationCache(e.cache)
+	}
+	r := &runtimeWithHost{Runtime: wazero.NewRuntimeWithConfig(ctx, rc)}
+	if _, err := wasi_snapshot_preview1.Instantiate(ctx, r); err != nil {
+		r.Close(ctx)
+		return nil, fmt.Errorf("wazero: instantiate WASI: %w", err)
+	}
+	if err := r.instantiateHost(ctx); err != nil {
+		r.Close(ctx)
+		return nil, err
+	}
+	e.runtimes[limit] = r
+	return r, nil
+}
+
+// Compile implements engines.Engine.
+func (e *Engine) Compile(ctx context.Context, wasm []byte, cfg engines.ModuleConfig) (engines.Module, error) {
+	limit := cfg.MemoryLimitPages
+	if limit == 0 {
+		limit = e.cfg.MemoryLimitPages
+	}
+	if limit == 0 {
+		limit = abi.DefaultLimits.MemoryPages
+	}
+	r, err := e.runtime(ctx, limit)
+	if err != nil {
+		return nil, err
+	}
+	cm, err := r.CompileModule(ctx, wasm)
+	if err != nil {
+		return nil, fmt.Errorf("%w: wazero: %w", engines.ErrCompile, err)
+	}
+	return &module{rt: r, compiled: cm, exports: exportsOf(cm)}, nil
+}
+
+// Close implements engines.Engine.
+func (e *Engine) Close(ctx context.Context) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.closed {
+		return nil
+	}
+	e.closed = true
+	var errs []error
+	for _, r := range e.runtimes {
+		errs = append(errs, r.Close(ctx))
+	}
+	if e.cache != nil {
+		errs = append(errs, e.cache.Close(ctx))
+	}
+	return errors.Join(errs...)
+}
+
+// runtimeWithHost is a wazero runtime with WASI and the env host module. Host
+// functions find the calling instance through live, keyed by its api.Module.
+type runtimeWithHost struct {
+	wazero.Runtime
+	live sync.Map // api.Module -> *instance
+}
+
+func (r *runtimeWithHost) instantiateHost(ctx context.Context) error {
+	b := r.NewHostModuleBuilder(abi.ImportModule)
+	for _, hf := range abi.HostFuncs {
+		call := hf.Call
+		fn := api.GoModuleFunc(func(ctx context.Context, mod api.Module, stack []uint64) {
+			v, ok := r.live.Load(mod)
+			if !ok {
+				panic(fmt.Errorf("wazero: import[%s] called by a module this engine did not instantiate", hf.Name))
+			}
+			in := v.(*instance)
+			if err := call(ctx, in.imports, in, stack); err != nil {
+				panic(err)
+			}
+		})
+		b.NewFunctionBuilder().WithGoModuleFunction(fn, valueTypes(hf.Type.Params), valueTypes(hf.Type.Results)).Export(hf.Name)
+	}
+	if _, err := b.Instantiate(ctx); err != nil {
+		return fmt.Errorf("wazero: instantiate host module %s: %w", abi.ImportModule, err)
+	}
+	return nil
+}
+
+type module struct {
+	rt       *runtimeWithHost
+	compiled wazero.CompiledModule
+	exports  abi.Exports
+}
+
+func (m *module) Exports() abi.Exports { return m.exports }
+
+func (m *module) Instantiate(ctx context.Context, imports abi.Imports) (engines.Instance, error) {
+	cfg := wazero.NewModuleConfig().WithName("").WithStartFunctions()
+	mod, err := m.rt.InstantiateModule(ctx, m.compiled, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("%w: wazero: %w", engines.ErrInstantiate, err)
+	}
+	in := &instance{mod: mod, rt: m.rt, imports: imports, funcs: map[string]*function{}}
+	if mem := mod.Memory(); mem != nil {
+		in.mem = memory{mem}
+	}
+	m.rt.live.Store(mod, in)
+	return in, nil
+}
+
+func (m *module) Close(ctx context.Context) error { return m.compiled.Close(ctx) }
+
+type instance struct {
+	mod     api.Module
+	rt      *runtimeWithHost
+	imports abi.Imports
+	mem     memory
+	funcs   map[string]*function
+
+	alloc      api.Function
+	allocStack [1]uint64
+}
+
+func (in *instance) Memory() engines.Memory {
+	if in.mem.Memory == nil {
+		return nil
+	}
+	return in.mem
+}
+
+func (in *instance) Function(name string) engines.Function {
+	if f, ok := in.funcs[name]; ok {
+		return f
+	}
+	if _, ok := in.mod.ExportedFunctionDefinitions()[name]; !ok {
+		return nil
+	}
+	f := &function{name: name, fn: in.mod.ExportedFunction(name)}
+	in.funcs[name] = f
+	return f
+}
+
+func (in *instance) Close(ctx context.Context) error {
+	in.rt.live.Delete(in.mod)
+	return in.mod.Close(ctx)
+}
+
+// Read, Write and Allocate make *instance an abi.Guest.
+
+func (in *instance) Read(ptr, n uint32) ([]byte, bool) { return in.mem.Read(ptr, n) }
+
+func (in *instance) Write(ptr uint32, p []byte) bool { return in.mem.Write(ptr, p) }
+
+func (in *instance) Allocate(ctx context.Context, n uint32) (uint32, error) {
+	if in.alloc == nil {
+		if in.alloc = in.mod.ExportedFunction(abi.ExportAllocate); in.alloc == nil {
+			return 0, fmt.Errorf("%w: export[%s]", abi.ErrMissingExport, abi.ExportAllocate)
+		}
+	}
+	in.allocStack[0] = uint64(n)
+	if err := in.alloc.CallWithStack(ctx, in.allocStack[:]); err != nil {
+		return 0, fmt.Errorf("%w: %w", abi.ErrAllocate, err)
+	}
+	return uint32(in.allocStack[0]), nil
+}
+
+type function struct {
+	name string
+	fn   api.Function
+}
+
+func (f *function) Call(ctx context.Context, stack []uint64) error {
+	if err := f.fn.CallWithStack(ctx, stack); err != nil {
+		return callError(ctx, f.name, err)
+	}
+	return nil
+}
+
+// callError turns wazero's error into the engines contract: the context's
+// error when the call was ended by it, else a trap.
+func callError(ctx context.Context, name string, err error) error {
+	var exit *sys.ExitError
+	if errors.As(err, &exit) {
+		switch exit.ExitCode() {
+		case sys.ExitCodeDeadlineExceeded:
+			return fmt.Errorf("wazero: function[%s]: %w", name, context.DeadlineExceeded)
+		case sys.ExitCodeContextCanceled:
+			return fmt.Errorf("wazero: function[%s]: %w", name, context.Canceled)
+		}
+	}
+	if ctxErr := ctx.Err(); ctxErr != nil {
+		return fmt.Errorf("wazero: function[%s]: %w (%w)", name, ctxErr, err)
+	}
+	return fmt.Errorf("%w: wazero: function[%s]: %w", engines.ErrTrap, name, err)
+}
+
+type memory struct{ api.Memory }
+
+func (m memory) Size() uint64 { return uint64(m.Memory.Size()) }
+
+func exportsOf(cm wazero.CompiledModule) abi.Exports {
+	var es abi.Exports
+	for name, def := range cm.ExportedFunctions() {
+		es = append(es, abi.Export{Name: name, Kind: abi.KindFunc, Type: abi.FuncType{
+			Params: abiTypes(def.ParamTypes()), Results: abiTypes(def.ResultTypes()),
+		}})
+	}
+	for name := range cm.ExportedMemories() {
+		es = append(es, abi.Export{Name: name, Kind: abi.KindMemory})
+	}
+	slices.SortFunc(es, func(a, b abi.Export) int {
+		if a.Name < b.Name {
+			return -1
+		}
+		if a.Name > b.Name {
+			return 1
+		}
+		return 0
+	})
+	return es
+}
+
+func abiTypes(ts []api.ValueType) []abi.ValueType {
+	out := make([]abi.ValueType, len(ts))
+	for i, t := range ts {
+		out[i] = abi.ValueType(t) // wazero uses the binary encoding, as abi does
+	}
+	return out
+}
+
+func valueTypes(ts []abi.ValueType) []api.ValueType {
+	out := make([]api.ValueType, len(ts))
+	for i, t := range ts {
+		out[i] = api.ValueType(t)
+	}
+	return out
+}
+
+// compilerSupported mirrors wazero's own choice in NewRuntimeConfig, which it
+// does not expose: the compiler runs on amd64 with SSE4.1 and on arm64, on the
+// operating systems below.
+func compilerSupported() (bool, string) {
+	switch runtime.GOOS {
+	case "linux", "darwin", "freebsd", "netbsd", "windows":
+	default:
+		return false, "no compiler for GOOS " + runtime.GOOS
+	}
+	switch runtime.GOARCH {
+	case "arm64":
+		return true, ""
+	case "amd64":
+		if cpu.X86.HasSSE41 {
+			return true, ""
+		}
+		return false, "CPU lacks SSE4.1"
+	}
+	return false, "no compiler for GOARCH " + runtime.GOARCH
+}
+
