@@ -8,8 +8,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
+
+	"github.com/kspbench/kspbench/worker"
 )
 
 // ModulePath is the Go module path of this repository.
@@ -35,15 +36,6 @@ func RepoRoot() (string, error) {
 	}
 }
 
-// GoTool returns the go command to build with: the one on PATH, or the one
-// of the toolchain this program was built with.
-func GoTool() string {
-	if p, err := exec.LookPath("go"); err == nil {
-		return p
-	}
-	return filepath.Join(runtime.GOROOT(), "bin", "go")
-}
-
 // BuildClusterMonitor builds plugins/cluster-monitor of the tree at root to
 // WebAssembly with the standard Go toolchain (GOOS=wasip1, c-shared) and
 // returns a folder under out holding plugin.yml and cluster-monitor.wasm.
@@ -60,7 +52,7 @@ func BuildClusterMonitor(ctx context.Context, root, out string) (string, error) 
 	if err := os.WriteFile(filepath.Join(dir, "plugin.yml"), manifest, 0o644); err != nil {
 		return "", err
 	}
-	cmd := exec.CommandContext(ctx, GoTool(), "build", "-buildmode=c-shared", "-o", filepath.Join(dir, "cluster-monitor.wasm"), ".")
+	cmd := exec.CommandContext(ctx, worker.GoTool(), "build", "-buildmode=c-shared", "-o", filepath.Join(dir, "cluster-monitor.wasm"), ".")
 	cmd.Dir = src
 	cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm", "CGO_ENABLED=0")
 	if out, err := cmd.CombinedOutput(); err != nil {

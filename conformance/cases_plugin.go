@@ -223,12 +223,18 @@ var pluginCases = []Case{
 		}
 		return nil
 	}},
-	{"plugin/memory-bounded", "10,000 GET /status calls on one instance leave its memory the size it was after 100", func(e *Env) error {
+	{"plugin/memory-bounded", "10,000 GET /status then 1,000 GET /data calls in a row on one instance: memory reaches a plateau", func(e *Env) error {
 		g, err := e.LoadClusterMonitor(GuestOptions{}, nil)
 		if err != nil {
 			return err
 		}
-		return boundedMemory(e, g, "handle_status", func(int) []byte { return nil }, nil)
+		if err := boundedMemory(e, g, "handle_status", func(int) []byte { return nil }, nil, standardRun); err != nil {
+			return fmt.Errorf("handle_status: %w", err)
+		}
+		if err := boundedMemory(e, g, "handle_data", func(int) []byte { return nil }, nil, memoryRun{1000, 1000, 10000}); err != nil {
+			return fmt.Errorf("handle_data: %w", err)
+		}
+		return nil
 	}},
 	{"plugin/concurrent", "8 goroutines calling GET /status and GET /data at once all get the seed's answers", func(e *Env) error {
 		g, err := e.LoadClusterMonitor(GuestOptions{MaxInstances: 4}, nil)

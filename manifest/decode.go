@@ -80,8 +80,10 @@ func splitYAMLError(err error) (msg string, line int) {
 	return msg, line
 }
 
-// maxScanLines bounds syntaxLine's work, which is quadratic in the lines.
-const maxScanLines = 500
+// maxScanBytes bounds syntaxLine's work, which is quadratic: it is the sum
+// of the prefix lengths it may parse. A 200-line manifest of 8 KiB needs
+// less than 1 MiB.
+const maxScanBytes = 4 << 20
 
 // syntaxLine returns the first line at which data, cut after that line,
 // fails with the message msg, or 0. yaml.v3 leaves the line out of errors
@@ -89,12 +91,12 @@ const maxScanLines = 500
 // whose prefix shows the error is where a reader should look.
 func syntaxLine(data []byte, msg string) int {
 	lines := bytes.SplitAfter(data, []byte("\n"))
-	if len(lines) > maxScanLines {
-		return 0
-	}
-	n := 0
+	n, budget := 0, maxScanBytes
 	for i, l := range lines {
 		n += len(l)
+		if budget -= n; budget < 0 {
+			return 0
+		}
 		if _, _, err := decodeDocs(data[:n]); err != nil {
 			if m, _ := splitYAMLError(err); m == msg {
 				return i + 1

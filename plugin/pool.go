@@ -16,6 +16,12 @@ type pool struct {
 	closed  bool
 	created int
 	dropped int
+	// abandoned counts calls whose caller was answered at the deadline while
+	// the guest, which the engine cannot interrupt, runs on: each holds its
+	// token until the guest stops, which may be never, so close does not wait
+	// for them. changed is closed and replaced whenever abandoned changes.
+	abandoned int
+	changed   chan struct{}
 }
 
 func (q *pool) init(max int) {
@@ -38,15 +44,31 @@ func (p *Plugin) Stats() PoolStats {
 	return PoolStats{Created: p.pool.created, Discarded: p.pool.dropped, Idle: len(p.pool.idle), InFlight: len(p.pool.tokens)}
 }
 
+// setAbandoned adds d to the count of abandoned calls and wakes close.
+// q.mu must be held.
+func (q *pool) setAbandoned(d int) {
+	q.abandoned += d
+	if q.changed != nil {
+		close(q.changed)
+		q.changed = nil
+	}
+}
+
 // acquire waits for a token and returns an instance to serve one call.
 func (p *Plugin) acquire(ctx context.Context) (*Instance, error) {
+	p.pool.mu.Lock()
+	closed := p.pool.closed
+	p.pool.mu.Unlock()
+	if closed {
+		return nil, errClosed // without waiting for a token: close took them all
+	}
 	select {
 	case p.pool.tokens <- struct{}{}:
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
 	p.pool.mu.Lock()
-	closed := p.pool.closed
+	closed = p.pool.closed
 	p.pool.mu.Unlock()
 	if closed {
 		<-p.pool.tokens
@@ -85,14 +107,30 @@ func (p *Plugin) release(i *Instance) {
 	p.pool.idle <- i // never blocks: at most cap(tokens) instances exist
 }
 
-// close waits for calls in flight, then closes the idle instances.
+// close waits for calls in flight, then closes the idle instances. It does
+// not wait for abandoned calls: their goroutine closes the instance when the
+// guest stops (release sees the pool closed).
 func (q *pool) close(ctx context.Context) error {
 	q.mu.Lock()
 	q.closed = true
 	q.mu.Unlock()
-	for range cap(q.tokens) { // take every token: no call is in flight after this
+	// Take every token but those of abandoned calls: no other call is in
+	// flight after this.
+	for taken := 0; ; {
+		q.mu.Lock()
+		need := cap(q.tokens) - q.abandoned
+		if q.changed == nil {
+			q.changed = make(chan struct{})
+		}
+		changed := q.changed
+		q.mu.Unlock()
+		if taken >= need {
+			break
+		}
 		select {
 		case q.tokens <- struct{}{}:
+			taken++
+		case <-changed: // a call was abandoned, or an abandoned one ended
 		case <-ctx.Done():
 			return ctx.Err()
 		}
@@ -136,18 +174,34 @@ func (p *Plugin) callUninterruptible(ctx context.Context, i *Instance, handler s
 		err error
 	}
 	done := make(chan result, 1)
+	var finished, abandoned bool // guarded by p.pool.mu
 	go func() {
 		b, err := i.Call(ctx, handler, body)
-		done <- result{b, err}
+		p.pool.mu.Lock()
+		finished = true
+		if abandoned {
+			p.pool.setAbandoned(-1)
+		}
+		p.pool.mu.Unlock()
 		if ctx.Err() != nil && i.broken == nil {
 			i.broken = ctx.Err()
 		}
+		// Release before answering, so that a caller that got the answer
+		// sees the pool's counters (Stats) with this call accounted for,
+		// as on the interruptible path.
 		p.release(i)
+		done <- result{b, err}
 	}()
 	select {
 	case r := <-done:
 		return r.b, r.err
 	case <-ctx.Done():
+		p.pool.mu.Lock()
+		if !finished {
+			abandoned = true
+			p.pool.setAbandoned(+1)
+		}
+		p.pool.mu.Unlock()
 		return nil, ctx.Err()
 	}
 }

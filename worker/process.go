@@ -279,11 +279,14 @@ func signalName(s syscall.Signal) string {
 	return fmt.Sprintf("signal %d", int(s))
 }
 
-// tailBuffer keeps the last n bytes written to it.
+// tailBuffer keeps the first and the last bytes written to it: a crashing
+// engine's own message usually comes first and the runtime's dump last.
 type tailBuffer struct {
-	mu  sync.Mutex
-	n   int
-	buf []byte
+	mu     sync.Mutex
+	n      int
+	head   []byte
+	tail   []byte
+	elided int
 }
 
 func newTailBuffer(n int) *tailBuffer { return &tailBuffer{n: n} }
@@ -291,15 +294,25 @@ func newTailBuffer(n int) *tailBuffer { return &tailBuffer{n: n} }
 func (t *tailBuffer) Write(p []byte) (int, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.buf = append(t.buf, p...)
-	if len(t.buf) > t.n {
-		t.buf = append(t.buf[:0], t.buf[len(t.buf)-t.n:]...)
+	written := len(p)
+	if room := t.n/4 - len(t.head); room > 0 {
+		k := min(room, len(p))
+		t.head = append(t.head, p[:k]...)
+		p = p[k:]
 	}
-	return len(p), nil
+	t.tail = append(t.tail, p...)
+	if over := len(t.tail) - (t.n - t.n/4); over > 0 {
+		t.elided += over
+		t.tail = append(t.tail[:0], t.tail[over:]...)
+	}
+	return written, nil
 }
 
 func (t *tailBuffer) String() string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return string(t.buf)
+	if t.elided == 0 {
+		return string(t.head) + string(t.tail)
+	}
+	return fmt.Sprintf("%s\n... (%d bytes not kept) ...\n%s", t.head, t.elided, t.tail)
 }

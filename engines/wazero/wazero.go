@@ -337,4 +337,3 @@ func compilerSupported() (bool, string) {
 	}
 	return false, "no compiler for GOARCH " + runtime.GOARCH
 }
-

@@ -9,12 +9,14 @@ package main
 //go:wasmexport handle_status
 func exportHandleStatus(ptr, size uint32) uint64 {
 	response = nil // the previous response is no longer the host's to read
+	yieldToRuntime()
 	return respond(handleStatus(wasmHost{}))
 }
 
 //go:wasmexport handle_data
 func exportHandleData(ptr, size uint32) uint64 {
 	response = nil
+	yieldToRuntime()
 	body, ok := requestBody(ptr, size)
 	if !ok {
 		wasmHost{}.Log("handle_data: the request region was not obtained from allocate")

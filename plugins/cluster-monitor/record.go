@@ -48,10 +48,10 @@ func parseClusterRecord(body []byte) (cluster, error) {
 			return cluster{}, notJSON(err)
 		}
 		if !isRecordField(key) {
-			return cluster{}, fmt.Errorf("unknown field %q (the fields are id, name, status, nodes, pods)", key)
+			return cluster{}, fmt.Errorf("unknown field %s (the fields are id, name, status, nodes, pods)", quoteShort(key))
 		}
 		if _, dup := values[key]; dup {
-			return cluster{}, fmt.Errorf("duplicate field %q", key)
+			return cluster{}, fmt.Errorf("duplicate field %s", quoteShort(key))
 		}
 		values[key] = raw
 	}
@@ -95,7 +95,7 @@ func parseClusterRecord(body []byte) (cluster, error) {
 // validate checks the values of a record whose fields have the right types.
 func (c cluster) validate() error {
 	if !isDNSLabel(c.ID) {
-		return fmt.Errorf("id %q is not a DNS label (1 to %d lowercase letters, digits or '-', starting and ending with a letter or digit)", c.ID, maxIDLength)
+		return fmt.Errorf("id %s is not a DNS label (1 to %d lowercase letters, digits or '-', starting and ending with a letter or digit)", quoteShort(c.ID), maxIDLength)
 	}
 	if n := utf8.RuneCountInString(c.Name); n < 1 || n > maxNameLength {
 		return fmt.Errorf("name must be 1 to %d characters long, got %d", maxNameLength, n)
@@ -103,7 +103,7 @@ func (c cluster) validate() error {
 	switch c.Status {
 	case healthHealthy, healthWarning, healthUnhealthy:
 	default:
-		return fmt.Errorf("status %q is not one of healthy, warning, unhealthy", c.Status)
+		return fmt.Errorf("status %s is not one of healthy, warning, unhealthy", quoteShort(c.Status))
 	}
 	if c.Nodes < 0 {
 		return fmt.Errorf("nodes must be an integer >= 0, got %d", c.Nodes)
@@ -160,9 +160,9 @@ func countField(values map[string]json.RawMessage, name string) (int64, error) {
 	if err != nil {
 		var numErr *strconv.NumError
 		if errors.As(err, &numErr) && numErr.Err == strconv.ErrRange {
-			return 0, fmt.Errorf("%s %s is out of range", name, raw)
+			return 0, fmt.Errorf("%s %s is out of range", name, shorten(string(raw)))
 		}
-		return 0, fmt.Errorf("%s must be an integer >= 0, got %s", name, raw)
+		return 0, fmt.Errorf("%s must be an integer >= 0, got %s", name, shorten(string(raw)))
 	}
 	if n < 0 {
 		return 0, fmt.Errorf("%s must be an integer >= 0, got %d", name, n)
@@ -210,4 +210,24 @@ func notJSON(err error) error {
 		return errors.New("body is not JSON: unexpected end of input")
 	}
 	return fmt.Errorf("body is not JSON: %w", err)
+}
+
+// maxQuoted bounds how much of a client's value an error message repeats.
+const maxQuoted = 64
+
+// quoteShort quotes s as %q does, keeping only its first maxQuoted characters.
+func quoteShort(s string) string {
+	return strconv.Quote(shorten(s))
+}
+
+// shorten returns s cut to maxQuoted characters, marked with "..." when cut.
+func shorten(s string) string {
+	n := 0
+	for i := range s {
+		if n == maxQuoted {
+			return s[:i] + "..."
+		}
+		n++
+	}
+	return s
 }

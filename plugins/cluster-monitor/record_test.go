@@ -50,6 +50,8 @@ func TestParseClusterRecord(t *testing.T) {
 		{name: "nodes exponent", body: `{"id":"c","name":"C","status":"healthy","nodes":1e3,"pods":10}`, wantErr: "nodes must be an integer >= 0, got 1e3"},
 		{name: "nodes a string", body: `{"id":"c","name":"C","status":"healthy","nodes":"1","pods":10}`, wantErr: "nodes must be an integer >= 0, got string"},
 		{name: "pods a boolean", body: `{"id":"c","name":"C","status":"healthy","nodes":1,"pods":true}`, wantErr: "pods must be an integer >= 0, got boolean"},
+		{name: "long id is cut in the message", body: `{"id":"` + strings.Repeat("A", 5000) + `","name":"C","status":"healthy","nodes":1,"pods":10}`, wantErr: `id "` + strings.Repeat("A", 64) + `..." is not a DNS label`},
+		{name: "long unknown field is cut in the message", body: `{"` + strings.Repeat("k", 100) + `":1}`, wantErr: `unknown field "` + strings.Repeat("k", 64) + `..."`},
 		{name: "pods out of range", body: `{"id":"c","name":"C","status":"healthy","nodes":1,"pods":99999999999999999999}`, wantErr: "pods 99999999999999999999 is out of range"},
 	}
 	for _, tt := range tests {
@@ -83,6 +85,21 @@ func TestIsDNSLabel(t *testing.T) {
 	for s, want := range tests {
 		if got := isDNSLabel(s); got != want {
 			t.Errorf("isDNSLabel(%q) = %v, want %v", s, got, want)
+		}
+	}
+}
+
+func TestShorten(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"", ""},
+		{"abc", "abc"},
+		{strings.Repeat("x", 64), strings.Repeat("x", 64)},
+		{strings.Repeat("x", 65), strings.Repeat("x", 64) + "..."},
+		{strings.Repeat("é", 70), strings.Repeat("é", 64) + "..."},
+	}
+	for _, tt := range tests {
+		if got := shorten(tt.in); got != tt.want {
+			t.Errorf("shorten(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
 }

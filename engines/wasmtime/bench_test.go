@@ -1,0 +1,167 @@
+package wasmtime_test
+
+import (
+	"context"
+	"strconv"
+	"testing"
+	"time"
+
+	wt "github.com/bytecodealliance/wasmtime-go/v39"
+	"github.com/kspbench/kspbench/abi"
+	"github.com/kspbench/kspbench/conformance"
+	"github.com/kspbench/kspbench/engines"
+)
+
+// The benchmarks compare the adapter with wasmtime-go used directly, on the
+// reference guest: noop is the empty export call, call_host(n) makes n calls
+// of host_get_config on a key no host has (NOT_FOUND). The adapter is timed
+// without a context that can end and with one (as package plugin calls it,
+// under its call deadline), which arms the epoch interruption.
+//
+//	go test ./engines/wasmtime/ -run '^$' -bench . -count 6
+
+func BenchmarkCallEmpty(b *testing.B) {
+	b.Run("api=adapter", func(b *testing.B) {
+		in := instantiate(b, open(b, engines.Config{}), conformance.Guest("reference"), &recorder{})
+		fn := in.Function("noop")
+		ctx := context.Background()
+		b.ReportAllocs()
+		for b.Loop() {
+			if err := fn.Call(ctx, nil); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("api=adapter-deadline", func(b *testing.B) {
+		in := instantiate(b, open(b, engines.Config{}), conformance.Guest("reference"), &recorder{})
+		fn := in.Function("noop")
+		ctx, cancel := context.WithTimeout(context.Background(), time.Hour)
+		defer cancel()
+		b.ReportAllocs()
+		for b.Loop() {
+			if err := fn.Call(ctx, nil); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("api=wasmtime-go", func(b *testing.B) {
+		store, inst := rawInstance(b)
+		fn := inst.GetFunc(store, "noop")
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := fn.Call(store); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+func BenchmarkHostCall(b *testing.B) {
+	const n = 100
+	b.Run("api=adapter", func(b *testing.B) {
+		in := instantiate(b, open(b, engines.Config{}), conformance.Guest("reference"), &recorder{})
+		fn := in.Function("call_host")
+		ctx := context.Background()
+		stack := make([]uint64, 1)
+		b.ReportAllocs()
+		for b.Loop() {
+			stack[0] = n
+			if err := fn.Call(ctx, stack); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/hostcall")
+	})
+	b.Run("api=wasmtime-go", func(b *testing.B) {
+		store, inst := rawInstance(b)
+		fn := inst.GetFunc(store, "call_host")
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := fn.Call(store, int32(n)); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/hostcall")
+	})
+}
+
+// rawInstance instantiates the reference guest with wasmtime-go alone: every
+// env import defined with FuncNew; host_get_config reads its key from memory
+// (the memory export looked up once) and answers NOT_FOUND, the rest answer
+// zeros.
+func rawInstance(b *testing.B) (*wt.Store, *wt.Instance) {
+	b.Helper()
+	cfg := wt.NewConfig()
+	cfg.SetEpochInterruption(true)
+	engine := wt.NewEngineWithConfig(cfg)
+	linker := wt.NewLinker(engine)
+	var memory *wt.Memory
+	if err := linker.DefineWasi(); err != nil {
+		b.Fatal(err)
+	}
+	for _, hf := range abi.HostFuncs {
+		ty := wt.NewFuncType(rawTypes(hf.Type.Params), rawTypes(hf.Type.Results))
+		results := hf.Type.Results
+		var f func(*wt.Caller, []wt.Val) ([]wt.Val, *wt.Trap)
+		if hf.Name == abi.ImportGetConfig {
+			f = func(c *wt.Caller, args []wt.Val) ([]wt.Val, *wt.Trap) {
+				mem := memory.UnsafeData(c)
+				ptr, n := uint32(args[0].I32()), uint32(args[1].I32())
+				if uint64(ptr)+uint64(n) > uint64(len(mem)) {
+					return nil, wt.NewTrap("out of bounds")
+				}
+				_ = mem[ptr : ptr+n]
+				return []wt.Val{wt.ValI64(int64(abi.PackStatus(abi.NotFound)))}, nil
+			}
+		} else {
+			f = func(*wt.Caller, []wt.Val) ([]wt.Val, *wt.Trap) {
+				out := make([]wt.Val, len(results))
+				for i, r := range results {
+					if r == abi.I64 {
+						out[i] = wt.ValI64(0)
+					} else {
+						out[i] = wt.ValI32(0)
+					}
+				}
+				return out, nil
+			}
+		}
+		if err := linker.FuncNew(abi.ImportModule, hf.Name, ty, f); err != nil {
+			b.Fatal(err)
+		}
+	}
+	module, err := wt.NewModule(engine, conformance.Guest("reference"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	store := wt.NewStore(engine)
+	store.SetEpochDeadline(1 << 62)
+	store.SetWasi(wt.NewWasiConfig())
+	inst, err := linker.Instantiate(store, module)
+	if err != nil {
+		b.Fatal(err)
+	}
+	memory = inst.GetExport(store, abi.ExportMemory).Memory()
+	b.Cleanup(func() {
+		store.Close()
+		module.Close()
+		linker.Close()
+		engine.Close()
+	})
+	return store, inst
+}
+
+func rawTypes(ts []abi.ValueType) []*wt.ValType {
+	out := make([]*wt.ValType, len(ts))
+	for i, t := range ts {
+		switch t {
+		case abi.I32:
+			out[i] = wt.NewValType(wt.KindI32)
+		case abi.I64:
+			out[i] = wt.NewValType(wt.KindI64)
+		default:
+			panic("type " + strconv.Itoa(int(t)))
+		}
+	}
+	return out
+}

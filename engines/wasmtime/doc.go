@@ -1,0 +1,30 @@
+// Package wasmtime runs kspbench plugins on Wasmtime through its Go binding,
+// github.com/bytecodealliance/wasmtime-go (cgo, with the Wasmtime C library
+// linked statically). Importing it registers the engine "wasmtime" with
+// package engines.
+//
+// Code runs compiled by Cranelift, or on the Pulley interpreter when
+// engines.Config.Interpreter asks for it. Each instance has a wt.Store of its
+// own, with a memory limiter and WASI (no files, environment or arguments);
+// the host imports of package abi are bound once per engine on a wt.Linker
+// with Linker.FuncNew, which finds the calling instance through the store's
+// data. Compiled modules are cached on disk with Module.Serialize when
+// engines.Config.CacheDir is set.
+//
+// # Deadlines
+//
+// A call ends when its context is done through Wasmtime's epoch interruption.
+// The epoch belongs to the engine, shared by every store, so ticking it for
+// one call would end them all; instead each store gets a deadline callback,
+// written in C in this package because the binding does not wrap
+// wasmtime_store_epoch_deadline_callback, that ends the store's call only
+// when a flag of that store is set, and otherwise lets it run to the next
+// tick. A call whose context can end registers a context.AfterFunc that sets
+// the flag and ticks the epoch. If the binary lacks the C functions the
+// callback needs (they are linked as weak symbols), the engine falls back to
+// a clock that ticks the epoch every few milliseconds and ends calls at their
+// context's deadline only, and reports that through engines.FeatureReporter.
+//
+// No program may import both this package and engines/wasmer: wasmtime-go and
+// wasmer-go define the same C symbols.
+package wasmtime
