@@ -71,17 +71,11 @@ func (i *Instance) call(ctx context.Context, handler string, fn engines.Function
 	var ptr uint32
 	n := uint32(len(body))
 	if n > 0 {
-		i.stack[0] = uint64(n)
-		if err := i.alloc.Call(ctx, i.stack[:]); err != nil {
-			return nil, fmt.Errorf("%w: function[%s]: %w", abi.ErrAllocate, abi.ExportAllocate, err)
+		var err error
+		if ptr, err = i.Allocate(ctx, n); err != nil {
+			return nil, err
 		}
-		ptr = uint32(i.stack[0])
-		if ptr == 0 {
-			return nil, fmt.Errorf("%w: allocate(%d) returned 0", abi.ErrAllocate, n)
-		}
-		if !i.mem.Write(ptr, body) {
-			return nil, fmt.Errorf("%w: allocate(%d) returned %#x: %w", abi.ErrAllocate, n, ptr, abi.CheckRange(ptr, n, i.mem.Size()))
-		}
+		i.mem.Write(ptr, body)
 	}
 	i.stack[0], i.stack[1] = uint64(ptr), uint64(n)
 	if err := fn.Call(ctx, i.stack[:]); err != nil {
@@ -111,4 +105,21 @@ func (i *Instance) call(ctx context.Context, handler string, fn engines.Function
 		}
 	}
 	return resp, nil
+}
+
+// Allocate calls the guest's allocate export and checks the region it
+// returns lies in memory.
+func (i *Instance) Allocate(ctx context.Context, n uint32) (uint32, error) {
+	i.stack[0] = uint64(n)
+	if err := i.alloc.Call(ctx, i.stack[:]); err != nil {
+		return 0, fmt.Errorf("%w: function[%s]: %w", abi.ErrAllocate, abi.ExportAllocate, err)
+	}
+	ptr := uint32(i.stack[0])
+	if ptr == 0 {
+		return 0, fmt.Errorf("%w: allocate(%d) returned 0", abi.ErrAllocate, n)
+	}
+	if err := abi.CheckRange(ptr, n, i.mem.Size()); err != nil {
+		return 0, fmt.Errorf("%w: allocate(%d): %w", abi.ErrAllocate, n, err)
+	}
+	return ptr, nil
 }

@@ -122,6 +122,21 @@ func (p *Plugin) Close(ctx context.Context) error {
 // NewInstance instantiates the module and calls _initialize when the guest
 // exports it. The caller owns the instance and must close it.
 func (p *Plugin) NewInstance(ctx context.Context) (*Instance, error) {
+	i, err := p.Instantiate(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := i.Initialize(ctx); err != nil {
+		i.Close(ctx)
+		return nil, err
+	}
+	return i, nil
+}
+
+// Instantiate instantiates the module without calling _initialize; the
+// caller must call Initialize before any handler. NewInstance does both; the
+// two steps exist apart for benchmarks that time them apart.
+func (p *Plugin) Instantiate(ctx context.Context) (*Instance, error) {
 	in, err := p.module.Instantiate(ctx, p.imports)
 	if err != nil {
 		return nil, fmt.Errorf("plugin[%s]: %w", p.name, err)
@@ -137,11 +152,20 @@ func (p *Plugin) NewInstance(ctx context.Context) (*Instance, error) {
 		in.Close(ctx)
 		return nil, fmt.Errorf("plugin[%s]: %w: instance lacks memory or allocate", p.name, abi.ErrMissingExport)
 	}
-	if p.hasInit {
-		if err := in.Function(abi.ExportInitialize).Call(ctx, i.stack[:0]); err != nil {
-			in.Close(ctx)
-			return nil, fmt.Errorf("plugin[%s]: function[%s]: %w", p.name, abi.ExportInitialize, err)
-		}
-	}
 	return i, nil
 }
+
+// Initialize calls the guest's _initialize, when it exports one.
+func (i *Instance) Initialize(ctx context.Context) error {
+	if !i.p.hasInit {
+		return nil
+	}
+	if err := i.in.Function(abi.ExportInitialize).Call(ctx, i.stack[:0]); err != nil {
+		i.broken = err
+		return fmt.Errorf("plugin[%s]: function[%s]: %w", i.p.name, abi.ExportInitialize, err)
+	}
+	return nil
+}
+
+// HasInitialize reports whether the guest exports _initialize.
+func (p *Plugin) HasInitialize() bool { return p.hasInit }
