@@ -44,3 +44,86 @@ guests:
 clean:
 	rm -rf build
 	$(MAKE) -C plugins/cluster-monitor clean
+
+# ---------------------------------------------------------------------------
+# CI workflows (.github/workflows) and their local twins.
+
+.PHONY: lint-workflows ci-conformance ci-bench
+
+## lint-workflows: actionlint (pinned in go.mod's tool block) on .github/workflows; it runs shellcheck on
+## every `run:` script when shellcheck is on PATH. The ci-* recipes below are shellchecked too.
+lint-workflows:
+	$(GO) tool actionlint
+	@if command -v shellcheck >/dev/null 2>&1; then \
+		echo "shellcheck: recipes of ci-conformance and ci-bench"; \
+		$(MAKE) -s -n ci-conformance ci-bench | shellcheck -s sh -; \
+	else \
+		echo "lint-workflows: shellcheck not on PATH, so run: scripts were not shellchecked (apt-get install shellcheck)"; \
+	fi
+
+# The label the conformance workflow gives this machine's runner (linux-amd64, linux-arm64, darwin-arm64).
+CI_OS_LABEL = $(shell $(GO) env GOOS)-$(shell $(GO) env GOARCH)
+# The workflow's exclusions: wasmer-go 1.0.4 does not link on linux/arm64 (see conformance.yml).
+CI_ENGINES ?= $(if $(filter linux-arm64,$(CI_OS_LABEL)),wazero wasmtime,wazero wasmtime wasmer)
+CI_OUT ?= build/out
+
+## ci-conformance: the conformance workflow's matrix job on this machine, for each engine in CI_ENGINES:
+## the WAT guest check, then the suite with its matrix in $(CI_OUT)/conformance-ENGINE-OS. Needs wabt.
+ci-conformance:
+	@command -v wat2wasm >/dev/null 2>&1 || { echo "ci-conformance: wat2wasm not on PATH: apt-get install wabt (Linux) or brew install wabt (macOS)" >&2; exit 1; }
+	KSPBENCH_REQUIRE_WAT2WASM=1 $(GO) test -count=1 -v ./conformance -run 'TestGuestsMatchSources'
+	@failed=""; \
+	for engine in $(CI_ENGINES); do \
+		out="$(CURDIR)/$(CI_OUT)/conformance-$$engine-$(CI_OS_LABEL)"; \
+		echo "== $$engine on $(CI_OS_LABEL) -> $$out"; \
+		KSPBENCH_REQUIRE_WAT2WASM=1 $(GO) test -count=1 -v ./conformance -run 'TestConformance' -engines "$$engine" -matrix "$$out" \
+			|| failed="$$failed $$engine"; \
+	done; \
+	if [ -n "$$failed" ]; then echo "ci-conformance: failed on:$$failed" >&2; exit 1; fi; \
+	echo "ci-conformance: every engine passed; matrices in $(CI_OUT)/conformance-*-$(CI_OS_LABEL)"
+
+BASE ?= HEAD~1
+HEAD_REF ?= HEAD
+BENCH_DIR ?= build/ci-bench
+BENCH_FLAGS ?= --quick
+
+## ci-bench: the bench workflow on this machine: BASE (default HEAD~1) and HEAD_REF (default HEAD), as
+## commits, in temporary worktrees under $(BENCH_DIR); `kspbench run $(BENCH_FLAGS)` in each, into
+## $(BENCH_DIR)/base and $(BENCH_DIR)/head; compared into $(BENCH_DIR)/compare.txt. A tree without
+## `kspbench run` skips the comparison with a notice; a failing head run fails the target.
+ci-bench:
+	@set -eu; \
+	note() { if [ -n "$${GITHUB_ACTIONS:-}" ]; then echo "::notice title=ci-bench::$$*"; else echo "ci-bench: $$*"; fi; }; \
+	has() { (cd "$$1" && { $(GO) run ./cmd/kspbench "$$2" --help >/dev/null 2>&1 || $(GO) run ./cmd/kspbench help 2>&1 | grep -Eq "^[[:space:]]+$$2[[:space:]]"; }); }; \
+	base=$$(git rev-parse --verify "$(BASE)^{commit}"); \
+	head=$$(git rev-parse --verify "$(HEAD_REF)^{commit}"); \
+	mkdir -p "$(BENCH_DIR)"; dir=$$(cd "$(BENCH_DIR)" && pwd); \
+	cleanup() { for side in base head; do git worktree remove --force "$$dir/src-$$side" 2>/dev/null || true; done; git worktree prune; }; \
+	cleanup; rm -rf "$$dir/base" "$$dir/head" "$$dir/compare.txt"; \
+	trap cleanup EXIT; \
+	git worktree add --quiet --detach "$$dir/src-base" "$$base"; \
+	git worktree add --quiet --detach "$$dir/src-head" "$$head"; \
+	echo "ci-bench: base $$base, head $$head, in $$dir"; \
+	for side in base head; do \
+		if ! has "$$dir/src-$$side" run; then \
+			note "the $$side commit ($$(git -C "$$dir/src-$$side" rev-parse --short HEAD)) has no 'kspbench run' (or its cmd/kspbench does not build): comparison skipped" | tee "$$dir/compare.txt"; \
+			exit 0; \
+		fi; \
+	done; \
+	if ! (cd "$$dir/src-base" && $(GO) run ./cmd/kspbench run $(BENCH_FLAGS) --out "$$dir/base"); then \
+		note "'kspbench run' failed on the base commit: comparison skipped" | tee "$$dir/compare.txt"; \
+		exit 0; \
+	fi; \
+	(cd "$$dir/src-head" && $(GO) run ./cmd/kspbench run $(BENCH_FLAGS) --out "$$dir/head"); \
+	if has "$$dir/src-head" compare; then \
+		(cd "$$dir/src-head" && $(GO) run ./cmd/kspbench compare "$$dir/base" "$$dir/head") > "$$dir/compare.txt"; \
+	else \
+		: > "$$dir/compare.txt"; \
+		for f in "$$dir/head"/*.txt; do \
+			[ -f "$$f" ] || continue; name=$$(basename "$$f"); \
+			[ -f "$$dir/base/$$name" ] || { echo "$$name: only in head" >> "$$dir/compare.txt"; continue; }; \
+			{ echo "== $${name%.txt}"; $(GO) tool benchstat "base=$$dir/base/$$name" "head=$$f"; echo; } >> "$$dir/compare.txt"; \
+		done; \
+		[ -s "$$dir/compare.txt" ] || note "no <engine>.txt benchmark files in $$dir/head to compare" | tee "$$dir/compare.txt"; \
+	fi; \
+	cat "$$dir/compare.txt"

@@ -18,9 +18,10 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	if err := kspbench(ctx, os.Stdin, os.Stdout, os.Stderr, os.Args[1:]); err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(os.Stderr, "kspbench:", err)
+		if errors.Is(err, flag.ErrHelp) {
+			return // -h: usage printed, not a failure
 		}
+		fmt.Fprintln(os.Stderr, "kspbench:", err)
 		os.Exit(1)
 	}
 }
@@ -31,6 +32,8 @@ type command struct {
 }
 
 var commands = map[string]command{
+	"run":     {"benchmark every engine, each in its own process; write reports/<run>/", runRun},
+	"compare": {"compare two runs' reports with benchstat (regression check)", runCompare},
 	"worker":  {"serve one engine over JSON lines on stdin/stdout", runWorker},
 	"inspect": {"print a plugin's manifest summary, wasm size, exports and imports", runInspect},
 	"engines": {"list the engines linked into this binary", runEngines},

@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/kspbench/kspbench/bench"
 	"github.com/kspbench/kspbench/conformance"
 	"github.com/kspbench/kspbench/engines"
 	"github.com/kspbench/kspbench/worker"
@@ -38,6 +39,15 @@ func linkedBindings() []string {
 		}
 	}
 	return out
+}
+
+// BenchArgs is the "bench" operation's argument: one workload, run once.
+type BenchArgs struct {
+	Workload    string `json:"workload"`
+	PluginDir   string `json:"plugin_dir"`
+	TempDir     string `json:"temp_dir"`
+	BenchTimeNS int64  `json:"bench_time_ns,omitempty"`
+	Instances   int    `json:"instances,omitempty"`
 }
 
 // SuiteArgs is the "run" operation's argument: one conformance case and where
@@ -96,6 +106,18 @@ func runWorker(ctx context.Context, stdin io.Reader, stdout, stderr io.Writer, a
 				TempDir: a.TempDir, CacheDir: a.CacheDir, Deadline: time.Duration(a.DeadlineMS) * time.Millisecond}
 			return conformance.RunCase(ctx, cfg, c), nil
 		},
+	}
+	ops["bench"] = func(ctx context.Context, raw json.RawMessage) (any, error) {
+		var a BenchArgs
+		if err := json.Unmarshal(raw, &a); err != nil {
+			return nil, fmt.Errorf("bench: %w", err)
+		}
+		w, ok := bench.Lookup(a.Workload)
+		if !ok {
+			return nil, fmt.Errorf("bench: no workload %q", a.Workload)
+		}
+		return w.Run(ctx, bench.Config{Open: open, PluginDir: a.PluginDir, Reference: conformance.Guest("reference"),
+			TempDir: a.TempDir, BenchTime: time.Duration(a.BenchTimeNS), Instances: a.Instances})
 	}
 	if os.Getenv("KSPBENCH_TEST_FAULTS") == "1" {
 		ops["fault"] = fault

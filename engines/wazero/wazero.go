@@ -139,10 +139,40 @@ func (e *Engine) Close(ctx context.Context) error {
 }
 
 // runtimeWithHost is a wazero runtime with WASI and the env host module. Host
-// functions find the calling instance through live, keyed by its api.Module.
+// functions find the calling instance in the context of the call, which each
+// Function.Call wraps (see callContext).
 type runtimeWithHost struct {
 	wazero.Runtime
-	live sync.Map // api.Module -> *instance
+}
+
+// instanceKey is the context key under which callContext answers with its
+// instance.
+type instanceKey struct{}
+
+// callContext is the context of a call into an instance: the caller's
+// context, answering instanceKey with the instance. Each instance keeps one
+// and reuses it for every call, so wrapping costs no allocation; calls into
+// one instance never overlap except re-entrantly, from its own host
+// functions, with the same parent context.
+type callContext struct {
+	context.Context
+	in *instance
+}
+
+func (c *callContext) Value(key any) any {
+	if _, ok := key.(instanceKey); ok {
+		return c.in
+	}
+	return c.Context.Value(key)
+}
+
+// wrap returns ctx wrapped for a call into in.
+func (in *instance) wrap(ctx context.Context) context.Context {
+	if cc, ok := ctx.(*callContext); ok && cc.in == in {
+		return ctx // a re-entrant call from one of in's host functions
+	}
+	in.ctx.Context = ctx
+	return &in.ctx
 }
 
 func (r *runtimeWithHost) instantiateHost(ctx context.Context) error {
@@ -150,11 +180,10 @@ func (r *runtimeWithHost) instantiateHost(ctx context.Context) error {
 	for _, hf := range abi.HostFuncs {
 		call := hf.Call
 		fn := api.GoModuleFunc(func(ctx context.Context, mod api.Module, stack []uint64) {
-			v, ok := r.live.Load(mod)
-			if !ok {
-				panic(fmt.Errorf("wazero: import[%s] called by a module this engine did not instantiate", hf.Name))
+			in, ok := ctx.Value(instanceKey{}).(*instance)
+			if !ok || in.mod != mod {
+				panic(fmt.Errorf("wazero: import[%s] called outside a call this engine made", hf.Name))
 			}
-			in := v.(*instance)
 			if err := call(ctx, in.imports, in, stack); err != nil {
 				panic(err)
 			}
@@ -182,10 +211,10 @@ func (m *module) Instantiate(ctx context.Context, imports abi.Imports) (engines.
 		return nil, fmt.Errorf("%w: wazero: %w", engines.ErrInstantiate, err)
 	}
 	in := &instance{mod: mod, rt: m.rt, imports: imports, funcs: map[string]*function{}}
+	in.ctx.in = in
 	if mem := mod.Memory(); mem != nil {
 		in.mem = memory{mem}
 	}
-	m.rt.live.Store(mod, in)
 	return in, nil
 }
 
@@ -200,6 +229,7 @@ type instance struct {
 
 	alloc      api.Function
 	allocStack [1]uint64
+	ctx        callContext
 }
 
 func (in *instance) Memory() engines.Memory {
@@ -216,13 +246,12 @@ func (in *instance) Function(name string) engines.Function {
 	if _, ok := in.mod.ExportedFunctionDefinitions()[name]; !ok {
 		return nil
 	}
-	f := &function{name: name, fn: in.mod.ExportedFunction(name)}
+	f := &function{name: name, fn: in.mod.ExportedFunction(name), in: in}
 	in.funcs[name] = f
 	return f
 }
 
 func (in *instance) Close(ctx context.Context) error {
-	in.rt.live.Delete(in.mod)
 	return in.mod.Close(ctx)
 }
 
@@ -248,10 +277,11 @@ func (in *instance) Allocate(ctx context.Context, n uint32) (uint32, error) {
 type function struct {
 	name string
 	fn   api.Function
+	in   *instance
 }
 
 func (f *function) Call(ctx context.Context, stack []uint64) error {
-	if err := f.fn.CallWithStack(ctx, stack); err != nil {
+	if err := f.fn.CallWithStack(f.in.wrap(ctx), stack); err != nil {
 		return callError(ctx, f.name, err)
 	}
 	return nil
