@@ -28,7 +28,7 @@ import (
 // runOptions are the flags of `kspbench run`.
 type runOptions struct {
 	engines     []string
-	bench       *regexp.Regexp
+	bench       *benchFilter
 	count       int
 	quick       bool
 	pluginDir   string
@@ -44,7 +44,7 @@ func parseRunFlags(args []string, stderr io.Writer) (*runOptions, error) {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	engs := fs.String("engines", strings.Join(worker.AllEngines, ","), "comma-separated engines to measure")
-	benchRE := fs.String("bench", ".", "regexp: run the workloads (ColdStart, Call, Copy, Footprint, Throughput) and figures whose names match")
+	benchRE := fs.String("bench", ".", "regexp per name level, as go test -bench: 'Call' runs a workload, 'Copy/size=64KiB' some of its figures; workloads: ColdStart, Call, Copy, Footprint, Throughput")
 	count := fs.Int("count", 10, "samples of every figure, per engine")
 	quick := fs.Bool("quick", false, "smoke run: 3 samples, short timings, no conformance suite (about a minute)")
 	pluginDir := fs.String("plugin", "", "plugin folder (plugin.yml and its wasm) to measure; default: plugins/cluster-monitor built from source")
@@ -64,7 +64,7 @@ func parseRunFlags(args []string, stderr io.Writer) (*runOptions, error) {
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("run: unexpected argument %q", fs.Arg(0))
 	}
-	re, err := regexp.Compile(*benchRE)
+	re, err := newBenchFilter(*benchRE)
 	if err != nil {
 		return nil, fmt.Errorf("run: --bench: %w", err)
 	}
@@ -207,7 +207,7 @@ func runRun(ctx context.Context, _ io.Reader, stdout, stderr io.Writer, args []s
 					continue
 				}
 				for _, s := range samples {
-					if o.bench.MatchString(s.Name) || o.bench.MatchString(w.Name) {
+					if o.bench.matchFigure(s.Name) {
 						r.results = append(r.results, s)
 					}
 				}
@@ -261,12 +261,51 @@ func plural(n int, what string) string {
 	return fmt.Sprintf("%d %ss", n, what)
 }
 
-// selectedWorkloads returns the workloads whose name, or a figure of which,
-// the --bench regexp can match.
-func selectedWorkloads(re *regexp.Regexp) []bench.Workload {
+// benchFilter selects figures the way go test -bench selects benchmarks: the
+// pattern is split at each '/' into one regexp per level of the name, and a
+// name matches when each level of the pattern matches the name's level.
+type benchFilter struct {
+	pattern string
+	levels  []*regexp.Regexp
+}
+
+func newBenchFilter(pattern string) (*benchFilter, error) {
+	f := &benchFilter{pattern: pattern}
+	for _, p := range strings.Split(pattern, "/") {
+		re, err := regexp.Compile(p)
+		if err != nil {
+			return nil, err
+		}
+		f.levels = append(f.levels, re)
+	}
+	return f, nil
+}
+
+func (f *benchFilter) String() string { return f.pattern }
+
+// matchWorkload reports whether the first level matches a workload's name.
+func (f *benchFilter) matchWorkload(name string) bool { return f.levels[0].MatchString(name) }
+
+// matchFigure reports whether every level of the pattern matches the
+// figure's name, level by level; the name may have more levels.
+func (f *benchFilter) matchFigure(name string) bool {
+	parts := strings.Split(name, "/")
+	for i, re := range f.levels {
+		if i >= len(parts) {
+			return false
+		}
+		if !re.MatchString(parts[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// selectedWorkloads returns the workloads the filter's first level matches.
+func selectedWorkloads(f *benchFilter) []bench.Workload {
 	var ws []bench.Workload
 	for _, w := range bench.Workloads() {
-		if re.MatchString(w.Name) || re.MatchString(w.Name+"/") || strings.HasPrefix(re.String(), w.Name+"/") {
+		if f.matchWorkload(w.Name) {
 			ws = append(ws, w)
 		}
 	}

@@ -1,0 +1,146 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kspbench/kspbench/worker"
+	"golang.org/x/perf/benchfmt"
+)
+
+func TestRunFlags(t *testing.T) {
+	o, err := parseRunFlags([]string{"--quick"}, &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.count != 3 || o.benchTime != 20*time.Millisecond || o.conformance || !slices.Equal(o.engines, worker.AllEngines) {
+		t.Errorf("--quick gives %+v", o)
+	}
+	o, err = parseRunFlags([]string{"--quick", "--count", "5", "--engines", "wasmer,wazero"}, &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.count != 5 || !slices.Equal(o.engines, []string{"wasmer", "wazero"}) {
+		t.Errorf("an explicit flag must win over --quick: %+v", o)
+	}
+	for _, bad := range [][]string{{"--engines", "v8"}, {"--count", "0"}, {"--bench", "("}, {"extra"}} {
+		if _, err := parseRunFlags(bad, &bytes.Buffer{}); err == nil {
+			t.Errorf("%v: no error", bad)
+		}
+	}
+}
+
+func TestShuffledIsASeededPermutation(t *testing.T) {
+	seen := map[string]bool{}
+	for sample := range 20 {
+		a, b := shuffled(3, 7, sample), shuffled(3, 7, sample)
+		if !slices.Equal(a, b) {
+			t.Fatalf("sample %d: %v then %v from the same seed", sample, a, b)
+		}
+		sorted := slices.Sorted(slices.Values(a))
+		if !slices.Equal(sorted, []int{0, 1, 2}) {
+			t.Fatalf("not a permutation: %v", a)
+		}
+		seen[strings.Trim(strings.Join(strings.Fields(strings.Trim(strings.ReplaceAll(fmtInts(a), ",", " "), "[]")), ","), ",")] = true
+	}
+	if len(seen) < 3 {
+		t.Errorf("20 samples used only %d orders", len(seen))
+	}
+}
+
+func fmtInts(a []int) string {
+	var b strings.Builder
+	for _, v := range a {
+		b.WriteByte(byte('0' + v))
+		b.WriteByte(',')
+	}
+	return b.String()
+}
+
+// TestRunEndToEnd runs the main job small, on wazero, and checks the report
+// folder: results benchfmt reads with their configuration, and a benchstat
+// table (when benchstat can run).
+func TestRunEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a worker and the plugin")
+	}
+	out := t.TempDir()
+	var stdout, stderr bytes.Buffer
+	err := kspbench(context.Background(), nil, &stdout, &stderr, []string{"run", "--engines", "wazero", "--bench", "Call|Copy/op=noop|dir=host-to-guest",
+		"--count", "2", "--benchtime", "1ms", "--conformance=false", "--out", out})
+	if err != nil {
+		t.Fatalf("%v\n%s", err, stderr.String())
+	}
+	for _, f := range []string{"wazero.txt", "run.json", "summary.md"} {
+		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
+			t.Error(err)
+		}
+	}
+	f, err := os.Open(filepath.Join(out, "wazero.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	r := benchfmt.NewReader(f, "wazero.txt")
+	counts := map[string]int{}
+	for r.Scan() {
+		res, ok := r.Result().(*benchfmt.Result)
+		if !ok {
+			continue
+		}
+		if got := string(res.GetConfig("engine")); got != "wazero" {
+			t.Errorf("%s: engine %q", res.Name, got)
+		}
+		counts[string(res.Name.Full())]++
+	}
+	if err := r.Err(); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"BenchmarkCall/op=noop/via=harness", "BenchmarkCall/op=noop/via=engine", "BenchmarkCopy/dir=host-to-guest/size=64B/via=go-copy", "BenchmarkCopy/dir=host-to-guest/size=1MiB/via=harness"} {
+		if counts[name] != 2 {
+			t.Errorf("%s: %d samples, want 2 (all: %v)", name, counts[name], counts)
+		}
+	}
+	if counts["BenchmarkCopy/dir=guest-to-host/size=4KiB/via=harness"] != 0 || counts["BenchmarkCall/op=echo-64B/via=harness"] != 0 {
+		t.Errorf("--bench did not filter figures: %v", counts)
+	}
+	if !strings.Contains(stdout.String(), "wazero") {
+		t.Errorf("no headline on stdout: %q", stdout.String())
+	}
+	if _, err := exec.LookPath("go"); err == nil {
+		b, err := os.ReadFile(filepath.Join(out, "benchstat.txt"))
+		if err != nil {
+			t.Fatalf("benchstat.txt: %v", err)
+		}
+		if !strings.Contains(string(b), "BenchmarkCall/op=noop/via=harness") || strings.Contains(strings.ToLower(string(b)), "error") {
+			t.Errorf("benchstat.txt:\n%s", b)
+		}
+	}
+}
+
+func TestBenchFilterLevels(t *testing.T) {
+	f, err := newBenchFilter("Call|Copy/.*/size=64B$")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]bool{
+		"Call/op=noop/via=harness":                     false, // level 3 "size=64B$" does not match "via=harness"
+		"Copy/dir=host-to-guest/size=64B/via=harness":  true,
+		"Copy/dir=host-to-guest/size=4KiB/via=harness": false,
+		"ColdStart/guest=reference/phase=compile":      false,
+	} {
+		if got := f.matchFigure(name); got != want {
+			t.Errorf("%s: %v, want %v", name, got, want)
+		}
+	}
+	if !f.matchWorkload("Call") || !f.matchWorkload("Copy") || f.matchWorkload("Footprint") {
+		t.Error("workload selection")
+	}
+}
