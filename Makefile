@@ -35,7 +35,9 @@ quick:
 workers:
 	$(GO) build -o $(BIN)/kspbench-wazero ./cmd/kspbench
 	$(GO) build -tags wasmtime -o $(BIN)/kspbench-wasmtime ./cmd/kspbench
-	$(GO) build -tags wasmer -o $(BIN)/kspbench-wasmer ./cmd/kspbench
+	$(GO) build -tags wasmer -ldflags='-extldflags=-Wl,-rpath,$$ORIGIN' -o $(BIN)/kspbench-wasmer ./cmd/kspbench
+	cp "$$($(GO) list -f '{{.Dir}}' github.com/wasmerio/wasmer-go/wasmer)/packaged/lib/linux-amd64/libwasmer.so" $(BIN)/ 2>/dev/null || \
+		echo "workers: copy libwasmer beside $(BIN)/kspbench-wasmer yourself (see README)"
 
 ## guests: rebuild the WAT test guests (needs wabt's wat2wasm).
 guests:

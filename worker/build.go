@@ -38,6 +38,12 @@ func Build(ctx context.Context, goTool, root, engine, outDir string) (string, er
 	if len(tags) > 0 {
 		args = append(args, "-tags", strings.Join(tags, ","))
 	}
+	if engine == "wasmer" {
+		// Look for libwasmer next to the binary too, so that the binary and
+		// the library copied together keep working (wasmer-go's own rpath
+		// points into this machine's module cache).
+		args = append(args, "-ldflags=-extldflags=-Wl,-rpath,"+originToken())
+	}
 	args = append(args, "./cmd/kspbench")
 	cmd := exec.CommandContext(ctx, goTool, args...)
 	cmd.Dir = root
@@ -45,7 +51,58 @@ func Build(ctx context.Context, goTool, root, engine, outDir string) (string, er
 	if b, err := cmd.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("worker: build %s worker (go %s): %w\n%s", engine, strings.Join(args, " "), err, b)
 	}
+	if engine == "wasmer" {
+		if err := copyWasmerLibrary(ctx, goTool, root, outDir); err != nil {
+			return "", err
+		}
+	}
 	return out, nil
+}
+
+// originToken is the linker's name for "the folder of this binary".
+func originToken() string {
+	if runtime.GOOS == "darwin" {
+		return "@loader_path"
+	}
+	return "$ORIGIN"
+}
+
+// WasmerLibrary returns the path of the libwasmer shared library that
+// wasmer-go links, in the module cache.
+func WasmerLibrary(ctx context.Context, goTool, root string) (string, error) {
+	cmd := exec.CommandContext(ctx, goTool, "list", "-f", "{{.Dir}}", "github.com/wasmerio/wasmer-go/wasmer")
+	cmd.Dir = root
+	out, err := cmd.Output()
+	if err != nil {
+		return "", fmt.Errorf("worker: locate wasmer-go: %w", err)
+	}
+	arch := map[string]string{"amd64": "amd64", "arm64": "aarch64"}[runtime.GOARCH]
+	name := "libwasmer.so"
+	if runtime.GOOS == "darwin" {
+		name = "libwasmer.dylib"
+	}
+	return filepath.Join(strings.TrimSpace(string(out)), "packaged", "lib", runtime.GOOS+"-"+arch, name), nil
+}
+
+// copyWasmerLibrary puts libwasmer beside the wasmer worker binary.
+func copyWasmerLibrary(ctx context.Context, goTool, root, outDir string) error {
+	src, err := WasmerLibrary(ctx, goTool, root)
+	if err != nil {
+		return err
+	}
+	b, err := os.ReadFile(src)
+	if err != nil {
+		return fmt.Errorf("worker: copy libwasmer beside the wasmer worker: %w", err)
+	}
+	dst := filepath.Join(outDir, filepath.Base(src))
+	if old, err := os.ReadFile(dst); err == nil && string(old) == string(b) {
+		return nil
+	}
+	tmp := dst + ".tmp"
+	if err := os.WriteFile(tmp, b, 0o755); err != nil {
+		return err
+	}
+	return os.Rename(tmp, dst)
 }
 
 // SpecFor returns how to start the worker binary at path for engine.

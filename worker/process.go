@@ -111,6 +111,10 @@ func (p *Process) start(ctx context.Context) error {
 	var h Hello
 	if err := p.call(ctx, "hello", nil, &h); err != nil {
 		p.kill()
+		var died *DiedError
+		if errors.As(err, &died) && strings.Contains(died.Tail, "error while loading shared libraries") {
+			return fmt.Errorf("%w\nthe worker cannot find a shared library it links (for wasmer: libwasmer.so): put it beside %s (worker.Build does) or in a folder named by LD_LIBRARY_PATH, or rebuild on this machine with: go build -tags %s ./cmd/kspbench", err, p.spec.Path, p.spec.Engine)
+		}
 		return err
 	}
 	if h.Engine != p.spec.Engine {
