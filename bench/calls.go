@@ -124,7 +124,9 @@ func checkHostCalls(ctx context.Context, eng engines.Engine, wasm []byte) error 
 
 // Calls measures the cost of crossing the boundary: an empty export, a
 // 64-byte handler round trip and a guest-to-host call, each through the
-// harness (engines and plugin) and through the engine's own API.
+// harness (engines and plugin) and through the engine's own API; and the
+// round trip through a plugin's pool under its call deadline, as a serving
+// host makes it.
 func Calls(ctx context.Context, c Config) ([]Sample, error) {
 	fx, err := newCallFixture(ctx, c)
 	if err != nil {
@@ -156,6 +158,19 @@ func Calls(ctx context.Context, c Config) ([]Sample, error) {
 	out = append(out, timed(c, "Call/op=echo-64B/via=harness", func(n int) {
 		for range n {
 			if _, err := fx.inst.Call(ctx, "handle_echo", in64); err != nil {
+				panic(err)
+			}
+		}
+	}))
+	// What a serving host pays: a pooled instance and the call deadline
+	// (package plugin's Plugin.Call), on top of the ABI round trip.
+	got, err = fx.p.Call(ctx, "handle_echo", in64)
+	if err := check("Call/op=echo-64B/via=pool", got, in64, err); err != nil {
+		return nil, err
+	}
+	out = append(out, timed(c, "Call/op=echo-64B/via=pool", func(n int) {
+		for range n {
+			if _, err := fx.p.Call(ctx, "handle_echo", in64); err != nil {
 				panic(err)
 			}
 		}

@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"flag"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -28,10 +29,18 @@ func TestConfig(tb testing.TB, open func(engines.Config) (engines.Engine, error)
 }
 
 // Benchmarks runs every workload once and reports each figure as a
-// sub-benchmark of b, named as kspbench names it, so that
-// `go test -bench . -count 10` gives the same figures as `kspbench run` for
-// one engine.
+// sub-benchmark of b, named as kspbench names it: one sample of the figures
+// `kspbench run` measures, for one engine.
+//
+// # Notes
+//
+// go test runs each sub-benchmark -count times, which would report the one
+// sample several times over and fake a zero variance; so Benchmarks refuses
+// -count above 1. For N samples run go test N times, or kspbench run --count N.
 func Benchmarks(b *testing.B, c Config) {
+	if f := flag.Lookup("test.count"); f != nil && f.Value.String() != "1" {
+		b.Fatalf("bench.Benchmarks takes one sample per run; -count %s would repeat it, not measure again: run go test several times, or kspbench run --count N", f.Value)
+	}
 	ctx := context.Background()
 	for _, w := range Workloads() {
 		b.Run(w.Name, func(b *testing.B) {

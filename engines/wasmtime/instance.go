@@ -7,7 +7,9 @@ import (
 	"math"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
+	"unsafe"
 
 	wt "github.com/bytecodealliance/wasmtime-go/v39"
 	"github.com/kspbench/kspbench/abi"
@@ -58,6 +60,8 @@ type instance struct {
 	stop        func() bool
 	fired       sync.WaitGroup
 	interruptFn func()
+	// ctxKey is the store's context pointer, the key of Engine.byContext.
+	ctxKey uintptr
 	// deadlineSet says that, in ticker mode, the store's deadline is not
 	// never.
 	deadlineSet bool
@@ -88,6 +92,8 @@ func (m *module) Instantiate(ctx context.Context, imports abi.Imports) (engines.
 	} else {
 		in.store.SetEpochDeadline(never)
 	}
+	in.ctxKey = uintptr(unsafe.Pointer(in.store.Context()))
+	e.byContext.Store(in.ctxKey, in)
 	in.store.Limiter(m.memoryBytes, -1, -1, -1, -1)
 	in.store.SetWasi(wt.NewWasiConfig())
 
@@ -97,6 +103,7 @@ func (m *module) Instantiate(ctx context.Context, imports abi.Imports) (engines.
 		return err
 	})
 	if err != nil {
+		e.byContext.Delete(in.ctxKey)
 		in.store.Close()
 		switch ctxErr, hostErr := ctx.Err(), in.hostErr; {
 		case ctxErr != nil:
@@ -252,6 +259,7 @@ func (in *instance) Close(context.Context) error {
 		return nil
 	}
 	in.closed = true
+	in.eng.byContext.Delete(in.ctxKey)
 	in.mem, in.view, in.funcs, in.alloc = nil, nil, nil, nil
 	in.store.Close() // frees the interrupt flag too
 	return nil
@@ -303,15 +311,31 @@ func (in *instance) Allocate(ctx context.Context, n uint32) (uint32, error) {
 // hostFunc returns the wasmtime callback of a host function. It runs hf on
 // the calling instance, with the context of the call in progress; an error
 // becomes a trap, and the instance keeps the error for the call it ends.
-func hostFunc(hf *abi.HostFunc) func(*wt.Caller, []wt.Val) ([]wt.Val, *wt.Trap) {
+// slowLookups counts host calls that had to find their instance through
+// Caller.Data, for the test that the fast path is the one taken.
+var slowLookups atomic.Int64
+
+func (e *Engine) hostFunc(hf *abi.HostFunc) func(*wt.Caller, []wt.Val) ([]wt.Val, *wt.Trap) {
 	size := max(len(hf.Type.Params), len(hf.Type.Results))
 	return func(c *wt.Caller, args []wt.Val) ([]wt.Val, *wt.Trap) {
-		in, ok := c.Data().(*instance)
-		if !ok {
+		in := e.callerInstance(c)
+		if in == nil {
 			return nil, wt.NewTrap("kspbench: import[" + hf.Name + "] called from a store this engine did not make")
 		}
 		return in.host(c, hf, size, args)
 	}
+}
+
+// callerInstance finds the instance a host call comes from. The store's
+// context pointer finds it in one cgo call and a lock-free map read; the
+// binding's Caller.Data, the fallback, costs two cgo calls and a global mutex.
+func (e *Engine) callerInstance(c *wt.Caller) *instance {
+	if v, ok := e.byContext.Load(uintptr(unsafe.Pointer(c.Context()))); ok {
+		return v.(*instance)
+	}
+	slowLookups.Add(1)
+	in, _ := c.Data().(*instance)
+	return in
 }
 
 func (in *instance) host(c *wt.Caller, hf *abi.HostFunc, size int, args []wt.Val) (res []wt.Val, trap *wt.Trap) {

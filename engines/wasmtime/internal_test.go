@@ -199,3 +199,35 @@ func TestDescribe(t *testing.T) {
 		}
 	}
 }
+
+// TestHostCallsFindTheirInstanceByContext checks that a caller's context
+// pointer is its store's, so host calls take the fast path, not Caller.Data.
+func TestHostCallsFindTheirInstanceByContext(t *testing.T) {
+	ctx := context.Background()
+	eng, err := Open(engines.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Close(ctx)
+	mod, err := eng.Compile(ctx, conformance.Guest("reference"), engines.ModuleConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mod.Close(ctx)
+	in, err := mod.Instantiate(ctx, countingImports{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close(ctx)
+	before := slowLookups.Load()
+	if err := in.Function("call_host").Call(ctx, []uint64{50}); err != nil {
+		t.Fatal(err)
+	}
+	if n := slowLookups.Load() - before; n != 0 {
+		t.Errorf("%d of 50 host calls found their instance through Caller.Data", n)
+	}
+}
+
+type countingImports struct{ abi.Imports }
+
+func (countingImports) GetConfig(context.Context, []byte) ([]byte, abi.Status) { return nil, abi.NotFound }

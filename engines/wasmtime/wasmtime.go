@@ -46,6 +46,10 @@ type Engine struct {
 
 	mu     sync.RWMutex // guards closed against the engine being used after Close
 	closed bool
+
+	// byContext maps each live store's context pointer to its instance,
+	// for host functions (see hostFunc).
+	byContext sync.Map
 }
 
 // forceTicker makes Open use the ticker fallback even where the deadline
@@ -120,7 +124,7 @@ func (e *Engine) defineImports() error {
 	for i := range abi.HostFuncs {
 		hf := &abi.HostFuncs[i]
 		ty := wt.NewFuncType(valTypes(hf.Type.Params), valTypes(hf.Type.Results))
-		if err := e.linker.FuncNew(abi.ImportModule, hf.Name, ty, hostFunc(hf)); err != nil {
+		if err := e.linker.FuncNew(abi.ImportModule, hf.Name, ty, e.hostFunc(hf)); err != nil {
 			return fmt.Errorf("wasmtime: define import[%s]: %w", hf.Name, err)
 		}
 	}
