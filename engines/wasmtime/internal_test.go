@@ -230,4 +230,6 @@ func TestHostCallsFindTheirInstanceByContext(t *testing.T) {
 
 type countingImports struct{ abi.Imports }
 
-func (countingImports) GetConfig(context.Context, []byte) ([]byte, abi.Status) { return nil, abi.NotFound }
+func (countingImports) GetConfig(context.Context, []byte) ([]byte, abi.Status) {
+	return nil, abi.NotFound
+}
