@@ -150,10 +150,11 @@ type runtimeWithHost struct {
 type instanceKey struct{}
 
 // callContext is the context of a call into an instance: the caller's
-// context, answering instanceKey with the instance. Each instance keeps one
-// and reuses it for every call, so wrapping costs no allocation; calls into
-// one instance never overlap except re-entrantly, from its own host
-// functions, with the same parent context.
+// context, answering instanceKey with the instance. It is never changed once
+// made: wazero reads the context from a goroutine of its own that may outlive
+// the call. An instance keeps the last one it made and reuses it while calls
+// come with the same parent context (benchmarks, batch callers); a call with
+// another parent costs one small allocation.
 type callContext struct {
 	context.Context
 	in *instance
@@ -166,13 +167,16 @@ func (c *callContext) Value(key any) any {
 	return c.Context.Value(key)
 }
 
-// wrap returns ctx wrapped for a call into in.
+// wrap returns ctx wrapped for a call into in. (Contexts are compared as
+// interface values: every context type of the standard library is comparable.)
 func (in *instance) wrap(ctx context.Context) context.Context {
 	if cc, ok := ctx.(*callContext); ok && cc.in == in {
 		return ctx // a re-entrant call from one of in's host functions
 	}
-	in.ctx.Context = ctx
-	return &in.ctx
+	if in.ctx == nil || in.ctx.Context != ctx {
+		in.ctx = &callContext{Context: ctx, in: in}
+	}
+	return in.ctx
 }
 
 func (r *runtimeWithHost) instantiateHost(ctx context.Context) error {
@@ -211,7 +215,6 @@ func (m *module) Instantiate(ctx context.Context, imports abi.Imports) (engines.
 		return nil, fmt.Errorf("%w: wazero: %w", engines.ErrInstantiate, err)
 	}
 	in := &instance{mod: mod, rt: m.rt, imports: imports, funcs: map[string]*function{}}
-	in.ctx.in = in
 	if mem := mod.Memory(); mem != nil {
 		in.mem = memory{mem}
 	}
@@ -229,7 +232,7 @@ type instance struct {
 
 	alloc      api.Function
 	allocStack [1]uint64
-	ctx        callContext
+	ctx        *callContext
 }
 
 func (in *instance) Memory() engines.Memory {
