@@ -35,6 +35,7 @@ var commands = map[string]command{
 	"run":     {"benchmark every engine, each in its own process; write reports/<run>/", runRun},
 	"compare": {"compare two runs' reports with benchstat (regression check)", runCompare},
 	"worker":  {"serve one engine over JSON lines on stdin/stdout", runWorker},
+	"load":    {"drive HTTP load at a URL; print requests/s and latency percentiles as JSON", runLoad},
 	"inspect": {"print a plugin's manifest summary, wasm size, exports and imports", runInspect},
 	"engines": {"list the engines linked into this binary", runEngines},
 }
