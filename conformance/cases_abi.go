@@ -3,6 +3,7 @@ package conformance
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -476,6 +477,37 @@ var abiCases = []Case{
 		bv, _ := bm.Read(0, uint32(bm.Size()))
 		if bytes.Contains(bv, secret) {
 			return errors.New("instance B's memory holds what was sent to instance A")
+		}
+		return nil
+	}},
+	{"abi/wasi-clock-random", "WASI gives the host's real time and unpredictable random bytes, as on every engine", func(e *Env) error {
+		g, err := e.LoadGuest(Guest("wasi"), GuestOptions{Handlers: []string{"handle_time", "handle_random"}})
+		if err != nil {
+			return err
+		}
+		got, err := g.Call(e.ctx, "handle_time", nil)
+		if err != nil || len(got) != 8 {
+			return fmt.Errorf("handle_time: %d bytes, %v", len(got), err)
+		}
+		guest := time.Unix(0, int64(binary.LittleEndian.Uint64(got)))
+		if d := time.Since(guest); d > 5*time.Minute || d < -5*time.Minute {
+			return fmt.Errorf("the guest's realtime clock reads %s, the host's %s: not the real time", guest.UTC().Format(time.RFC3339), time.Now().UTC().Format(time.RFC3339))
+		}
+		seen := map[string]bool{}
+		for range 3 {
+			in, err := g.NewInstance(e.ctx) // a fresh instance each time: a fixed seed would repeat
+			if err != nil {
+				return err
+			}
+			b, err := in.Call(e.ctx, "handle_random", nil)
+			in.Close(e.ctx)
+			if err != nil || len(b) != 16 {
+				return fmt.Errorf("handle_random: %d bytes, %v", len(b), err)
+			}
+			if seen[string(b)] {
+				return fmt.Errorf("random_get gave %x again in a new instance: a deterministic source", b)
+			}
+			seen[string(b)] = true
 		}
 		return nil
 	}},

@@ -2,6 +2,7 @@ package wazero
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"runtime"
@@ -209,7 +210,12 @@ type module struct {
 func (m *module) Exports() abi.Exports { return m.exports }
 
 func (m *module) Instantiate(ctx context.Context, imports abi.Imports) (engines.Instance, error) {
-	cfg := wazero.NewModuleConfig().WithName("").WithStartFunctions()
+	// WASI: real clocks and the system's random source. wazero's defaults
+	// are a fake clock and a deterministic random source, which would make
+	// guests behave differently here than on the other engines (and make
+	// their randomness predictable).
+	cfg := wazero.NewModuleConfig().WithName("").WithStartFunctions().
+		WithSysWalltime().WithSysNanotime().WithSysNanosleep().WithRandSource(rand.Reader)
 	mod, err := m.rt.InstantiateModule(ctx, m.compiled, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("%w: wazero: %w", engines.ErrInstantiate, err)
