@@ -31,6 +31,7 @@ const (
 	ImportGetConfig         = "host_get_config"
 	ImportStorageGet        = "host_storage_get"
 	ImportStorageSet        = "host_storage_set"
+	ImportStorageCAS        = "host_storage_cas"
 	ImportK8sAPICall        = "host_k8s_api_call"
 	ImportRequestInfo       = "host_request_info"
 	ImportSetResponseStatus = "host_set_response_status"

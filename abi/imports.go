@@ -20,6 +20,9 @@ type Imports interface {
 	GetConfig(ctx context.Context, key []byte) ([]byte, Status)
 	StorageGet(ctx context.Context, key []byte) ([]byte, Status)
 	StorageSet(ctx context.Context, key, value []byte) Status
+	// StorageCAS replaces key's value with value only if it is old (empty
+	// old: only if the key is absent; empty value: delete), atomically.
+	StorageCAS(ctx context.Context, key, old, value []byte) Status
 	K8sAPICall(ctx context.Context, path, body []byte) ([]byte, Status)
 	RequestInfo(ctx context.Context) ([]byte, Status)
 	SetResponseStatus(ctx context.Context, code uint32) Status
@@ -54,6 +57,7 @@ var HostFuncs = []HostFunc{
 	{ImportGetConfig, FuncType{Params: []ValueType{I32, I32}, Results: []ValueType{I64}}, hostGetConfig},
 	{ImportStorageGet, FuncType{Params: []ValueType{I32, I32}, Results: []ValueType{I64}}, hostStorageGet},
 	{ImportStorageSet, FuncType{Params: []ValueType{I32, I32, I32, I32}, Results: []ValueType{I32}}, hostStorageSet},
+	{ImportStorageCAS, FuncType{Params: []ValueType{I32, I32, I32, I32, I32, I32}, Results: []ValueType{I32}}, hostStorageCAS},
 	{ImportK8sAPICall, FuncType{Params: []ValueType{I32, I32, I32, I32}, Results: []ValueType{I64}}, hostK8sAPICall},
 	{ImportRequestInfo, FuncType{Results: []ValueType{I64}}, hostRequestInfo},
 	{ImportSetResponseStatus, FuncType{Params: []ValueType{I32}, Results: []ValueType{I32}}, hostSetResponseStatus},
@@ -133,6 +137,23 @@ func hostStorageSet(ctx context.Context, imp Imports, g Guest, s []uint64) error
 		return err
 	}
 	s[0] = uint64(imp.StorageSet(ctx, key, val))
+	return nil
+}
+
+func hostStorageCAS(ctx context.Context, imp Imports, g Guest, s []uint64) error {
+	key, err := read(g, ImportStorageCAS, "key", s[0], s[1])
+	if err != nil {
+		return err
+	}
+	old, err := read(g, ImportStorageCAS, "old value", s[2], s[3])
+	if err != nil {
+		return err
+	}
+	val, err := read(g, ImportStorageCAS, "new value", s[4], s[5])
+	if err != nil {
+		return err
+	}
+	s[0] = uint64(imp.StorageCAS(ctx, key, old, val))
 	return nil
 }
 

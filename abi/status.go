@@ -16,6 +16,7 @@ const (
 	Internal         Status = 5 // the host failed; details are in the host's log
 	Unavailable      Status = 6 // a backend (database, Kubernetes API) could not be reached
 	AllocationFailed Status = 7 // the guest's allocate returned 0
+	Conflict         Status = 8 // host_storage_cas: the stored value was not the expected one
 )
 
 var statusNames = [...]string{
@@ -27,6 +28,7 @@ var statusNames = [...]string{
 	Internal:         "INTERNAL",
 	Unavailable:      "UNAVAILABLE",
 	AllocationFailed: "ALLOCATION_FAILED",
+	Conflict:         "CONFLICT",
 }
 
 // String returns the status's name as ABI.md spells it, such as "NOT_FOUND".

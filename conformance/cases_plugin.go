@@ -236,6 +236,33 @@ var pluginCases = []Case{
 		}
 		return nil
 	}},
+	{"plugin/concurrent-posts", "16 concurrent POST /data requests on separate instances all keep their record (host_storage_cas)", func(e *Env) error {
+		g, err := e.LoadClusterMonitor(GuestOptions{MaxInstances: 4}, nil)
+		if err != nil {
+			return err
+		}
+		err = concurrently(16, 1, func(w, _ int) error {
+			rec := fmt.Sprintf(`{"id":"c-%d","name":"Concurrent %d","status":"healthy","nodes":1,"pods":1}`, w, w)
+			r, err := g.Handle(e.ctx, post("/data", rec))
+			return wantResponse("POST /data", r, err, 201, "")
+		}, func() error { return nil })
+		if err != nil {
+			return err
+		}
+		r, err := g.Handle(e.ctx, get("/data"))
+		if err != nil {
+			return err
+		}
+		var got struct {
+			Data struct {
+				Total int `json:"total_clusters"`
+			} `json:"data"`
+		}
+		if err := json.Unmarshal(r.Body, &got); err != nil || got.Data.Total != 18 {
+			return fmt.Errorf("GET /data lists %d clusters after 16 concurrent POSTs, want 18: updates were lost (%v)", got.Data.Total, err)
+		}
+		return nil
+	}},
 	{"plugin/concurrent", "8 goroutines calling GET /status and GET /data at once all get the seed's answers", func(e *Env) error {
 		g, err := e.LoadClusterMonitor(GuestOptions{MaxInstances: 4}, nil)
 		if err != nil {

@@ -197,6 +197,36 @@ func (s *Services) StorageSet(ctx context.Context, key, value []byte) abi.Status
 	return abi.OK
 }
 
+// StorageCAS replaces the value of key only if it is old (ABI.md §4): an
+// empty old means the key must be absent, an empty value deletes.
+func (s *Services) StorageCAS(ctx context.Context, key, old, value []byte) abi.Status {
+	if st := s.checkKey(key); st != abi.OK {
+		return st
+	}
+	if len(value) > int(s.limits.MaxStorageValueBytes) || len(old) > int(s.limits.MaxStorageValueBytes) {
+		return abi.LimitExceeded
+	}
+	if s.store == nil {
+		return abi.Unavailable
+	}
+	var oldCopy, valCopy []byte // nil: absent / delete
+	if len(old) > 0 {
+		oldCopy = append([]byte(nil), old...)
+	}
+	if len(value) > 0 {
+		valCopy = append([]byte(nil), value...)
+	}
+	key = append([]byte(nil), key...)
+	swapped, err := s.store.CompareAndSwap(ctx, s.plugin, key, oldCopy, valCopy)
+	if err != nil {
+		return s.storageStatus(ctx, abi.ImportStorageCAS, key, err)
+	}
+	if !swapped {
+		return abi.Conflict
+	}
+	return abi.OK
+}
+
 func (s *Services) storageStatus(ctx context.Context, fn string, key []byte, err error) abi.Status {
 	if errors.Is(err, storage.ErrNotFound) {
 		return abi.NotFound

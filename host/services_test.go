@@ -81,6 +81,9 @@ func (failingStore) Get(context.Context, string, []byte) ([]byte, error) { retur
 func (failingStore) Set(context.Context, string, []byte, []byte) error   { return errDiskGone }
 func (failingStore) Delete(context.Context, string, []byte) error        { return errDiskGone }
 func (failingStore) Close() error                                        { return nil }
+func (failingStore) CompareAndSwap(context.Context, string, []byte, []byte, []byte) (bool, error) {
+	return false, errDiskGone
+}
 
 // retainingStore keeps the very slices it is given, as a careless store
 // would: it shows whether Services copies guest memory before storing.
@@ -110,6 +113,9 @@ func (r *retainingStore) Set(_ context.Context, _ string, key, value []byte) err
 
 func (r *retainingStore) Delete(context.Context, string, []byte) error { return nil }
 func (r *retainingStore) Close() error                                 { return nil }
+func (r *retainingStore) CompareAndSwap(context.Context, string, []byte, []byte, []byte) (bool, error) {
+	return false, nil
+}
 
 func newServices(t testing.TB, cfg Config) *Services {
 	t.Helper()
@@ -620,5 +626,65 @@ func TestSetResponseStatus(t *testing.T) {
 		if x.ResponseStatus != wantStored {
 			t.Errorf("SetResponseStatus(%d) stored %d, want %d", tc.code, x.ResponseStatus, wantStored)
 		}
+	}
+}
+
+func TestStorageCAS(t *testing.T) {
+	ctx := context.Background()
+	s := newServices(t, Config{Storage: storage.NewMemory()})
+	steps := []struct {
+		key, old, value string
+		want            abi.Status
+	}{
+		{"k", "x", "v1", abi.Conflict},  // absent, but an old value expected
+		{"k", "", "v1", abi.OK},         // absent, as expected: created
+		{"k", "", "v2", abi.Conflict},   // present now
+		{"k", "v0", "v2", abi.Conflict}, // wrong old value
+		{"k", "v1", "v2", abi.OK},       // swapped
+		{"k", "v2", "", abi.OK},         // deleted
+		{"", "", "v", abi.BadArgument},  // empty key
+		{"k", "", string(make([]byte, 5<<20)), abi.LimitExceeded},
+	}
+	for i, st := range steps {
+		if got := s.StorageCAS(ctx, []byte(st.key), []byte(st.old), []byte(st.value)); got != st.want {
+			t.Errorf("step %d CAS(%q, %q, %.8q) = %s, want %s", i, st.key, st.old, st.value, got, st.want)
+		}
+	}
+	if _, st := s.StorageGet(ctx, []byte("k")); st != abi.NotFound {
+		t.Errorf("after the deleting swap: %s", st)
+	}
+	if got := newServices(t, Config{Storage: failingStore{}}).StorageCAS(ctx, []byte("k"), nil, []byte("v")); got != abi.Unavailable {
+		t.Errorf("failing store: %s", got)
+	}
+}
+
+// TestStorageCASUnderContention has many writers append to one list with a
+// read-modify-CAS loop, as a plugin serving concurrent requests must: no
+// update may be lost.
+func TestStorageCASUnderContention(t *testing.T) {
+	ctx := context.Background()
+	s := newServices(t, Config{Storage: storage.NewMemory()})
+	var wg sync.WaitGroup
+	for w := range 8 {
+		wg.Go(func() {
+			for i := range 25 {
+				for {
+					cur, st := s.StorageGet(ctx, []byte("list"))
+					if st != abi.OK && st != abi.NotFound {
+						t.Errorf("get: %s", st)
+						return
+					}
+					next := append(append([]byte{}, cur...), fmt.Sprintf("%d.%d;", w, i)...)
+					if s.StorageCAS(ctx, []byte("list"), cur, next) == abi.OK {
+						break
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	v, _ := s.StorageGet(ctx, []byte("list"))
+	if n := bytes.Count(v, []byte(";")); n != 200 {
+		t.Errorf("%d of 200 appends kept", n)
 	}
 }

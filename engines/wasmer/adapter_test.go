@@ -34,6 +34,9 @@ func (*fakeImports) StorageGet(context.Context, []byte) ([]byte, abi.Status) {
 	return nil, abi.NotFound
 }
 func (*fakeImports) StorageSet(context.Context, []byte, []byte) abi.Status { return abi.NotFound }
+func (*fakeImports) StorageCAS(context.Context, []byte, []byte, []byte) abi.Status {
+	return abi.NotFound
+}
 func (*fakeImports) K8sAPICall(context.Context, []byte, []byte) ([]byte, abi.Status) {
 	return nil, abi.NotFound
 }

@@ -107,7 +107,7 @@ func (in *instance) callHost(hf *abi.HostFunc, args, results []C.ksp_val_t) (err
 		return fmt.Errorf("wasmer: import[%s] %s called with %d parameters and %d results", hf.Name, hf.Type, len(args), len(results))
 	}
 	for in.depth >= len(in.hostStacks) {
-		in.hostStacks = append(in.hostStacks, [4]uint64{})
+		in.hostStacks = append(in.hostStacks, [maxHostValues]uint64{})
 	}
 	stack := in.hostStacks[in.depth][:max(len(args), len(results))]
 	for i, t := range hf.Type.Params {

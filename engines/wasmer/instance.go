@@ -54,7 +54,7 @@ type instance struct {
 	ctx        context.Context
 	hostErr    error
 	depth      int
-	hostStacks [][4]uint64
+	hostStacks [][maxHostValues]uint64
 	allocStack [1]uint64
 	hostID     uint64 // this instance's id in hostEnvs, 0 for none
 }
@@ -285,4 +285,16 @@ func fromGo(v any) uint64 {
 		return math.Float64bits(v)
 	}
 	return 0
+}
+
+// maxHostValues is the most parameters or results of any host import
+// (host_storage_cas has six); init checks it against abi.HostFuncs.
+const maxHostValues = 6
+
+func init() {
+	for _, hf := range abi.HostFuncs {
+		if n := max(len(hf.Type.Params), len(hf.Type.Results)); n > maxHostValues {
+			panic(fmt.Sprintf("wasmer: import[%s] has %d values; raise maxHostValues", hf.Name, n))
+		}
+	}
 }

@@ -48,7 +48,7 @@ type instance struct {
 	caller    *wt.Caller
 	view      []byte
 	hostDepth int
-	hostStack [4]uint64
+	hostStack [6]uint64 // the most values of any import (host_storage_cas)
 	hostRes   [1]wt.Val
 	hostErr   error
 

@@ -174,10 +174,11 @@ func TestTickerDeadlines(t *testing.T) {
 
 type nopImports struct{}
 
-func (nopImports) Log(context.Context, []byte)                             {}
-func (nopImports) GetConfig(context.Context, []byte) ([]byte, abi.Status)  { return nil, abi.NotFound }
-func (nopImports) StorageGet(context.Context, []byte) ([]byte, abi.Status) { return nil, abi.NotFound }
-func (nopImports) StorageSet(context.Context, []byte, []byte) abi.Status   { return abi.NotFound }
+func (nopImports) Log(context.Context, []byte)                                   {}
+func (nopImports) GetConfig(context.Context, []byte) ([]byte, abi.Status)        { return nil, abi.NotFound }
+func (nopImports) StorageGet(context.Context, []byte) ([]byte, abi.Status)       { return nil, abi.NotFound }
+func (nopImports) StorageSet(context.Context, []byte, []byte) abi.Status         { return abi.NotFound }
+func (nopImports) StorageCAS(context.Context, []byte, []byte, []byte) abi.Status { return abi.NotFound }
 func (nopImports) K8sAPICall(context.Context, []byte, []byte) ([]byte, abi.Status) {
 	return nil, abi.NotFound
 }

@@ -385,6 +385,10 @@ func (r *recorder) StorageSet(context.Context, []byte, []byte) abi.Status {
 	r.maybePanic()
 	return abi.NotFound
 }
+func (r *recorder) StorageCAS(context.Context, []byte, []byte, []byte) abi.Status {
+	r.maybePanic()
+	return abi.NotFound
+}
 func (r *recorder) K8sAPICall(context.Context, []byte, []byte) ([]byte, abi.Status) {
 	r.maybePanic()
 	return nil, abi.NotFound

@@ -111,6 +111,33 @@ func (b *Bolt) Delete(ctx context.Context, namespace string, key []byte) error {
 	return nil
 }
 
+// CompareAndSwap implements Store.CompareAndSwap in one bbolt transaction.
+func (b *Bolt) CompareAndSwap(ctx context.Context, namespace string, key, old, value []byte) (bool, error) {
+	if err := checkArgs(ctx, "compare-and-swap", namespace, key); err != nil {
+		return false, err
+	}
+	swapped := false
+	err := b.db.Update(func(tx *bolt.Tx) error {
+		bk, err := tx.CreateBucketIfNotExists([]byte(namespace))
+		if err != nil {
+			return err
+		}
+		cur := bk.Get(key)
+		if (old == nil) != (cur == nil) || (old != nil && !bytes.Equal(cur, old)) {
+			return nil
+		}
+		swapped = true
+		if value == nil {
+			return bk.Delete(key)
+		}
+		return bk.Put(key, value)
+	})
+	if err != nil {
+		return false, b.wrap("compare-and-swap", namespace, err)
+	}
+	return swapped, nil
+}
+
 // Close releases the file and its lock. Calls after Close fail with ErrClosed.
 func (b *Bolt) Close() error {
 	if err := b.db.Close(); err != nil {

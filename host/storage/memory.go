@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"sync"
@@ -58,6 +59,33 @@ func (m *Memory) Set(ctx context.Context, namespace string, key, value []byte) e
 	}
 	space[string(key)] = v
 	return nil
+}
+
+// CompareAndSwap implements Store.CompareAndSwap under the store's lock.
+func (m *Memory) CompareAndSwap(ctx context.Context, namespace string, key, old, value []byte) (bool, error) {
+	if err := checkArgs(ctx, "compare-and-swap", namespace, key); err != nil {
+		return false, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return false, fmt.Errorf("storage: compare-and-swap namespace[%s] in memory: %w", namespace, ErrClosed)
+	}
+	space, ok := m.spaces[namespace]
+	if !ok {
+		space = make(map[string][]byte)
+		m.spaces[namespace] = space
+	}
+	cur, present := space[string(key)]
+	if (old == nil) == present || (old != nil && !bytes.Equal(cur, old)) {
+		return false, nil
+	}
+	if value == nil {
+		delete(space, string(key))
+	} else {
+		space[string(key)] = append([]byte{}, value...)
+	}
+	return true, nil
 }
 
 // Delete removes key from namespace. Deleting an absent key is not an error.

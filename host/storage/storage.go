@@ -33,6 +33,11 @@ type Store interface {
 	Get(ctx context.Context, namespace string, key []byte) ([]byte, error)
 	Set(ctx context.Context, namespace string, key, value []byte) error
 	Delete(ctx context.Context, namespace string, key []byte) error
+	// CompareAndSwap sets key to value, or deletes it when value is nil,
+	// only if its current value equals old, or, when old is nil, only if
+	// the key is absent; swapped reports whether it did. The comparison and
+	// the write are one transaction.
+	CompareAndSwap(ctx context.Context, namespace string, key, old, value []byte) (swapped bool, err error)
 	Close() error
 }
 

@@ -293,3 +293,38 @@ func TestBoltOpenBadPath(t *testing.T) {
 		t.Fatalf("Open in a missing directory: err = %v, want an error naming %q", err, path)
 	}
 }
+
+func TestCompareAndSwap(t *testing.T) {
+	eachStore(t, func(t *testing.T, s Store) {
+		ctx := context.Background()
+		cas := func(old, value []byte) bool {
+			t.Helper()
+			ok, err := s.CompareAndSwap(ctx, "ns", []byte("k"), old, value)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return ok
+		}
+		if cas([]byte("x"), []byte("v1")) {
+			t.Error("swapped an absent key against an old value")
+		}
+		if !cas(nil, []byte("v1")) {
+			t.Error("did not create an absent key")
+		}
+		if cas(nil, []byte("v2")) || cas([]byte("v0"), []byte("v2")) {
+			t.Error("swapped against a wrong expectation")
+		}
+		if !cas([]byte("v1"), []byte("v2")) || string(mustGet(t, s, "ns", "k")) != "v2" {
+			t.Error("did not swap v1 for v2")
+		}
+		if !cas([]byte("v2"), nil) {
+			t.Error("did not delete")
+		}
+		if _, err := s.Get(ctx, "ns", []byte("k")); !errors.Is(err, ErrNotFound) {
+			t.Errorf("after delete: %v", err)
+		}
+		if _, err := s.CompareAndSwap(ctx, "ns", nil, nil, []byte("v")); err == nil {
+			t.Error("an empty key was accepted")
+		}
+	})
+}

@@ -40,8 +40,9 @@ type host interface {
 	K8sAPICall(path string, body []byte) ([]byte, status)
 	// StorageGet is host_storage_get.
 	StorageGet(key string) ([]byte, status)
-	// StorageSet is host_storage_set.
-	StorageSet(key string, value []byte) status
+	// StorageCAS is host_storage_cas: it replaces key's value only if it is
+	// still old (nil old: only if the key is absent), or answers CONFLICT.
+	StorageCAS(key string, old, value []byte) status
 	// RequestInfo is host_request_info: the JSON envelope of the request.
 	RequestInfo() ([]byte, status)
 	// SetResponseStatus is host_set_response_status.
@@ -163,7 +164,7 @@ func getClusters(h host) reply {
 	if err != nil {
 		return failure(codeBadGateway, "kubernetes API call returned an unreadable answer: %v", err)
 	}
-	stored, r, ok := loadRecords(h)
+	_, stored, r, ok := loadRecords(h)
 	if !ok {
 		return r
 	}
@@ -171,46 +172,60 @@ func getClusters(h host) reply {
 	return success(codeOK, "Cluster data retrieved successfully", data, fmt.Sprintf("%d clusters", data.TotalClusters))
 }
 
+// maxStoreAttempts bounds the read-modify-swap loop of postCluster: each
+// attempt fails only because another request stored a record in between.
+const maxStoreAttempts = 32
+
 // postCluster validates a cluster record and stores it, replacing the stored
-// record with the same id.
+// record with the same id. Requests run concurrently on separate instances,
+// so the list is updated with a compare-and-swap: read it, change it, and
+// store it only if nobody stored another version in between; else retry.
 func postCluster(h host, body []byte) reply {
 	rec, err := parseClusterRecord(body)
 	if err != nil {
 		return failure(codeBadRequest, "invalid cluster record: %v", err)
 	}
-	stored, r, ok := loadRecords(h)
-	if !ok {
-		return r
+	for range maxStoreAttempts {
+		raw, stored, r, ok := loadRecords(h)
+		if !ok {
+			return r
+		}
+		stored = upsertClusters(stored, rec)
+		value, err := json.Marshal(stored)
+		if err != nil {
+			return failure(codeInternalServerError, "cannot encode the cluster records: %v", err)
+		}
+		switch st := h.StorageCAS(clustersStorageKey, raw, value); st {
+		case statusOK:
+			return success(codeCreated, "Cluster recorded", rec, fmt.Sprintf("cluster %s recorded, %d stored", rec.ID, len(stored)))
+		case statusConflict:
+			continue // another request stored the list first: read it again
+		default:
+			return failure(storageCode(st), "cannot store the cluster record: host_storage_cas returned %s", st)
+		}
 	}
-	stored = upsertClusters(stored, rec)
-	value, err := json.Marshal(stored)
-	if err != nil {
-		return failure(codeInternalServerError, "cannot encode the cluster records: %v", err)
-	}
-	if st := h.StorageSet(clustersStorageKey, value); st != statusOK {
-		return failure(storageCode(st), "cannot store the cluster record: host_storage_set returned %s", st)
-	}
-	return success(codeCreated, "Cluster recorded", rec, fmt.Sprintf("cluster %s recorded, %d stored", rec.ID, len(stored)))
+	return failure(codeServiceUnavailable, "cannot store the cluster record: the list changed under %d attempts in a row; try again", maxStoreAttempts)
 }
 
-// loadRecords reads the records stored by POST; an absent key is an empty
-// list. When they cannot be read, ok is false and r is the error reply.
-func loadRecords(h host) (records []cluster, r reply, ok bool) {
+// loadRecords reads the records stored by POST, with the stored bytes for a
+// later compare-and-swap; an absent key is an empty list (raw nil). When they
+// cannot be read, ok is false and r is the error reply.
+func loadRecords(h host) (raw []byte, records []cluster, r reply, ok bool) {
 	data, st := h.StorageGet(clustersStorageKey)
 	switch st {
 	case statusOK:
 	case statusNotFound:
-		return nil, reply{}, true
+		return nil, nil, reply{}, true
 	default:
-		return nil, failure(storageCode(st), "cannot read the stored cluster records: host_storage_get returned %s", st), false
+		return nil, nil, failure(storageCode(st), "cannot read the stored cluster records: host_storage_get returned %s", st), false
 	}
 	if len(data) == 0 {
-		return nil, reply{}, true
+		return nil, nil, reply{}, true
 	}
 	if err := json.Unmarshal(data, &records); err != nil {
-		return nil, failure(codeInternalServerError, "the stored cluster records are not a JSON array of records: %v", err), false
+		return nil, nil, failure(codeInternalServerError, "the stored cluster records are not a JSON array of records: %v", err), false
 	}
-	return records, reply{}, true
+	return data, records, reply{}, true
 }
 
 // storageCode is the HTTP status for a storage failure: 503 when the store

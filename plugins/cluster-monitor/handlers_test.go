@@ -59,6 +59,9 @@ type fakeHost struct {
 	getStatus status
 	setStatus status
 	sets      int
+	// conflicts is how many host_storage_cas calls answer CONFLICT first,
+	// as when other requests store the list in between.
+	conflicts int
 
 	// host_request_info: the envelope, or a status when infoStatus != OK.
 	info       string
@@ -103,10 +106,18 @@ func (h *fakeHost) StorageGet(key string) ([]byte, status) {
 	return []byte(v), statusOK
 }
 
-func (h *fakeHost) StorageSet(key string, value []byte) status {
+func (h *fakeHost) StorageCAS(key string, old, value []byte) status {
 	h.sets++
 	if h.setStatus != statusOK {
 		return h.setStatus
+	}
+	if h.conflicts > 0 { // another request stored first
+		h.conflicts--
+		return statusConflict
+	}
+	cur, ok := h.store[key]
+	if (len(old) == 0) == ok || (ok && cur != string(old)) {
+		return statusConflict
 	}
 	if len(value) == 0 {
 		delete(h.store, key)
@@ -266,7 +277,7 @@ func TestHandleData(t *testing.T) {
 			host: func() *fakeHost { h := newFakeHost().serving("POST"); h.setStatus = statusLimitExceeded; return h }(),
 			body: record,
 			code: 500,
-			msg:  "cannot store the cluster record: host_storage_set returned LIMIT_EXCEEDED",
+			msg:  "cannot store the cluster record: host_storage_cas returned LIMIT_EXCEEDED",
 			log:  "handle_data: POST, failed (500)",
 		},
 		{
@@ -274,7 +285,7 @@ func TestHandleData(t *testing.T) {
 			host: func() *fakeHost { h := newFakeHost().serving("POST"); h.setStatus = statusUnavailable; return h }(),
 			body: record,
 			code: 503,
-			msg:  "host_storage_set returned UNAVAILABLE",
+			msg:  "host_storage_cas returned UNAVAILABLE",
 			log:  "handle_data: POST, failed (503)",
 		},
 		{
@@ -416,5 +427,27 @@ func TestPostThenGet(t *testing.T) {
 	}
 	if !reflect.DeepEqual(resp.Data, want) {
 		t.Errorf("GET after POSTs:\n got %+v\nwant %+v", resp.Data, want)
+	}
+}
+
+// TestPostRetriesOnConflict: a POST whose compare-and-swap loses to another
+// request reads the list again and retries, keeping both records.
+func TestPostRetriesOnConflict(t *testing.T) {
+	h := newFakeHost()
+	h.store[clustersStorageKey] = `[{"id":"cluster-9","name":"Nine","status":"healthy","nodes":1,"pods":1}]`
+	h.conflicts = 3
+	r := postCluster(h, []byte(`{"id":"cluster-3","name":"Dev Cluster","status":"healthy","nodes":1,"pods":10}`))
+	if r.code != codeCreated {
+		t.Fatalf("code %d: %+v", r.code, r.body)
+	}
+	if h.sets != 4 {
+		t.Errorf("%d compare-and-swap attempts, want 4 (3 conflicts, then success)", h.sets)
+	}
+	if got := h.store[clustersStorageKey]; !strings.Contains(got, "cluster-9") || !strings.Contains(got, "cluster-3") {
+		t.Errorf("stored %s: a record was lost", got)
+	}
+	h.conflicts = maxStoreAttempts
+	if r := postCluster(h, []byte(`{"id":"cluster-4","name":"Four","status":"healthy","nodes":1,"pods":1}`)); r.code != codeServiceUnavailable {
+		t.Errorf("endless conflicts: code %d, want 503", r.code)
 	}
 }

@@ -16,8 +16,8 @@ func hostK8sAPICall(pathPtr unsafe.Pointer, pathLen uint32, bodyPtr unsafe.Point
 //go:wasmimport env host_storage_get
 func hostStorageGet(keyPtr unsafe.Pointer, keyLen uint32) uint64
 
-//go:wasmimport env host_storage_set
-func hostStorageSet(keyPtr unsafe.Pointer, keyLen uint32, valPtr unsafe.Pointer, valLen uint32) uint32
+//go:wasmimport env host_storage_cas
+func hostStorageCAS(keyPtr unsafe.Pointer, keyLen uint32, oldPtr unsafe.Pointer, oldLen uint32, valPtr unsafe.Pointer, valLen uint32) uint32
 
 //go:wasmimport env host_request_info
 func hostRequestInfo() uint64
@@ -42,9 +42,10 @@ func (wasmHost) StorageGet(key string) ([]byte, status) {
 	return takeResult(hostStorageGet(unsafe.Pointer(unsafe.StringData(key)), uint32(len(key))))
 }
 
-func (wasmHost) StorageSet(key string, value []byte) status {
-	return status(hostStorageSet(
+func (wasmHost) StorageCAS(key string, old, value []byte) status {
+	return status(hostStorageCAS(
 		unsafe.Pointer(unsafe.StringData(key)), uint32(len(key)),
+		unsafe.Pointer(unsafe.SliceData(old)), uint32(len(old)),
 		unsafe.Pointer(unsafe.SliceData(value)), uint32(len(value))))
 }
 

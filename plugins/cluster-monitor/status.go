@@ -16,6 +16,7 @@ const (
 	statusInternal         status = 5
 	statusUnavailable      status = 6
 	statusAllocationFailed status = 7
+	statusConflict         status = 8
 )
 
 var statusNames = [...]string{
@@ -27,6 +28,7 @@ var statusNames = [...]string{
 	statusInternal:         "INTERNAL",
 	statusUnavailable:      "UNAVAILABLE",
 	statusAllocationFailed: "ALLOCATION_FAILED",
+	statusConflict:         "CONFLICT",
 }
 
 // String returns the name ABI.md gives the status, or STATUS_<n> for a code
