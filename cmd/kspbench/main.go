@@ -38,6 +38,7 @@ var commands = map[string]command{
 	"load":    {"drive HTTP load at a URL; print requests/s and latency percentiles as JSON", runLoad},
 	"inspect": {"print a plugin's manifest summary, wasm size, exports and imports", runInspect},
 	"engines": {"list the engines linked into this binary", runEngines},
+	"serve":   {"serve plugins over HTTP on one engine (the plugin host of the seed README)", runServe},
 }
 
 func kspbench(ctx context.Context, stdin io.Reader, stdout, stderr io.Writer, args []string) error {

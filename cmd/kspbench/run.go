@@ -148,9 +148,9 @@ func runRun(ctx context.Context, _ io.Reader, stdout, stderr io.Writer, args []s
 	// One worker per engine.
 	runs := make([]*engineRun, len(o.engines))
 	for i, name := range o.engines {
-		bin, err := workerBinary(ctx, o, root, rootErr, name, prog)
+		bin, err := engineBinary(ctx, o.workers, root, rootErr, name, prog.step)
 		if err != nil {
-			return err
+			return fmt.Errorf("run: %w", err)
 		}
 		p, err := worker.Start(ctx, worker.SpecFor(name, bin))
 		if err != nil {
@@ -362,31 +362,6 @@ func runConformance(ctx context.Context, r *engineRun, o *runOptions, prog *prog
 		prog.logf("conformance: %s failed %d of %d cases (see conformance.md)", r.name, failed, len(er.Results))
 	}
 	return er, nil
-}
-
-// workerBinary finds or builds the worker binary of an engine: in --workers,
-// next to this executable, or built from the source tree into build/bin.
-func workerBinary(ctx context.Context, o *runOptions, root string, rootErr error, name string, prog *progress) (string, error) {
-	file := worker.BinaryName(name)
-	if o.workers != "" {
-		p := filepath.Join(o.workers, file)
-		if _, err := os.Stat(p); err != nil {
-			return "", fmt.Errorf("run: --workers: %w", err)
-		}
-		return p, nil
-	}
-	if rootErr != nil {
-		if exe, err := os.Executable(); err == nil {
-			p := filepath.Join(filepath.Dir(exe), file)
-			if _, err := os.Stat(p); err == nil {
-				return p, nil
-			}
-		}
-		tags := strings.Join(worker.EngineTags[name], ",")
-		return "", fmt.Errorf("run: engine %s needs the worker binary %s beside kspbench or in --workers, and this is not a kspbench source tree to build it from (%v); build it in the source tree with: go build -tags '%s' -o %s ./cmd/kspbench", name, file, rootErr, tags, file)
-	}
-	prog.step("building the " + name + " worker")
-	return worker.Build(ctx, worker.GoTool(), root, name, filepath.Join(root, "build", "bin"))
 }
 
 // writeResults writes an engine's samples in the Go benchmark format, with

@@ -1,0 +1,276 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/kspbench/kspbench/conformance"
+	"github.com/kspbench/kspbench/engines"
+	"github.com/kspbench/kspbench/host/kube"
+	"github.com/kspbench/kspbench/serve"
+	"github.com/kspbench/kspbench/worker"
+)
+
+// serveOptions are the flags of `kspbench serve`.
+type serveOptions struct {
+	engine        string
+	plugins       string
+	addr          string
+	data          string
+	cacheDir      string
+	kubeconfig    string
+	kubeContext   string
+	inCluster     bool
+	token         string
+	tokenFromFlag bool
+	maxInstances  int
+	queue         int
+	queueTimeout  time.Duration
+	callTimeout   time.Duration
+	shutdown      time.Duration
+	maxBody       byteSize
+	maxUpload     byteSize
+	readyFile     string
+	workers       string
+	logFormat     string
+	logLevel      slog.Level
+}
+
+// tokenEnv is the environment variable that holds the management token when
+// --token is not given (a flag shows in the process list; the environment
+// does not).
+const tokenEnv = "KSPBENCH_TOKEN"
+
+// reexecEnv marks a serve process started by another one that lacked the
+// engine, so that a binary that lacks it too fails instead of looping.
+const reexecEnv = "KSPBENCH_SERVE_REEXEC"
+
+func parseServeFlags(args []string, stderr io.Writer) (*serveOptions, error) {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	o := &serveOptions{maxBody: byteSize(4 << 20), maxUpload: byteSize(32 << 20)}
+	fs.StringVar(&o.engine, "engine", "wazero", "engine to run plugins on: "+strings.Join(worker.AllEngines, ", ")+"; one this binary does not link is run by re-executing the binary that does")
+	fs.StringVar(&o.plugins, "plugins", filepath.Join("build", "plugins"), "folder of plugin folders (each a plugin.yml and its wasm; make -C plugins/cluster-monitor install puts one in build/plugins)")
+	fs.StringVar(&o.addr, "addr", "127.0.0.1:4000", "address to listen on; :4000 for every interface, 127.0.0.1:0 for any free port (see --ready-file)")
+	fs.StringVar(&o.data, "data", "", "bbolt file of the plugins' storage (default: kspbench-data.db beside the plugins folder)")
+	fs.StringVar(&o.cacheDir, "cache-dir", "", "root of the engines' compilation caches, one sub-folder per engine (default: kspbench-cache beside --data)")
+	fs.StringVar(&o.kubeconfig, "kubeconfig", "", "kubeconfig file of the cluster that host_k8s_api_call reaches (default: the fixture, a test double with the seed README's two clusters)")
+	fs.StringVar(&o.kubeContext, "kube-context", "", "context of --kubeconfig to use (default: its current context)")
+	fs.BoolVar(&o.inCluster, "in-cluster", false, "reach the cluster this process runs in with its pod's service account")
+	fs.StringVar(&o.token, "token", "", "bearer token of the management API under /api/admin/plugins (default: $"+tokenEnv+"; without one, management is disabled)")
+	fs.IntVar(&o.maxInstances, "max-instances", 0, "instances per plugin, the bound on its calls in flight (default: 2 × GOMAXPROCS)")
+	fs.IntVar(&o.queue, "queue", 64, "requests per plugin that may wait for a busy instance; more get 503 at once (0: none wait)")
+	fs.DurationVar(&o.queueTimeout, "queue-timeout", time.Second, "longest wait for an instance before 503 with Retry-After")
+	fs.DurationVar(&o.callTimeout, "call-timeout", 5*time.Second, "deadline of one handler call; 504 past it and the instance is discarded")
+	fs.DurationVar(&o.shutdown, "shutdown-timeout", 0, "how long SIGINT/SIGTERM waits for requests in flight (default: call timeout + queue timeout + 5s)")
+	fs.Var(&o.maxBody, "max-body", "largest request body passed to a plugin, in bytes or with KiB, MiB, KB, MB; 413 past it")
+	fs.Var(&o.maxUpload, "max-upload", "largest plugin archive accepted by the install endpoint; 413 past it")
+	fs.StringVar(&o.readyFile, "ready-file", "", "once listening, write the bound address (host:port, one line) to this file, and remove it at exit")
+	fs.StringVar(&o.workers, "workers", "", "folder of prebuilt kspbench-<engine> binaries, for an engine this binary does not link (default: built from the source tree, or found beside this binary)")
+	fs.StringVar(&o.logFormat, "log-format", "text", "log format on stderr: text or json")
+	fs.TextVar(&o.logLevel, "log-level", slog.LevelInfo, "least level logged: debug, info, warn, error (request lines are info; 5xx are warn)")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, `usage: kspbench serve [flags]
+
+Serves every plugin folder of --plugins over HTTP on one engine, at /api/plugins/<name>/<route>
+(the KubeStellar UI's layout), with a bounded instance pool per plugin, storage in one bbolt file,
+Kubernetes through client-go (or the fixture), management under /api/admin/plugins (token
+required), /metrics (Prometheus) and /healthz. SIGINT or SIGTERM shuts down gracefully.
+
+  curl http://127.0.0.1:4000/api/plugins/cluster-monitor/status
+
+flags:`)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("serve: unexpected argument %q", fs.Arg(0))
+	}
+	if _, ok := worker.EngineTags[o.engine]; !ok {
+		return nil, fmt.Errorf("serve: --engine: unknown engine %q (known: %s)", o.engine, strings.Join(worker.AllEngines, ", "))
+	}
+	if o.kubeconfig != "" && o.inCluster {
+		return nil, errors.New("serve: --kubeconfig and --in-cluster exclude each other")
+	}
+	if o.kubeContext != "" && o.kubeconfig == "" {
+		return nil, errors.New("serve: --kube-context needs --kubeconfig")
+	}
+	if o.queue < 0 {
+		return nil, errors.New("serve: --queue must be 0 or more")
+	}
+	if o.maxInstances < 0 {
+		return nil, errors.New("serve: --max-instances must be 0 (default) or more")
+	}
+	if o.logFormat != "text" && o.logFormat != "json" {
+		return nil, fmt.Errorf("serve: --log-format: %q is neither text nor json", o.logFormat)
+	}
+	o.tokenFromFlag = o.token != ""
+	if o.token == "" {
+		o.token = os.Getenv(tokenEnv)
+	}
+	return o, nil
+}
+
+// config turns the flags into the server's configuration.
+func (o *serveOptions) config(logger *slog.Logger, k kube.Client) serve.Config {
+	queue := o.queue
+	if queue == 0 {
+		queue = -1 // serve.Config: negative means no queue; zero means its default
+	}
+	return serve.Config{
+		Engine: o.engine, PluginsDir: o.plugins, DataFile: o.data, CacheDir: o.cacheDir, Kube: k, Token: o.token,
+		MaxInstances: o.maxInstances, QueueSize: queue, QueueTimeout: o.queueTimeout, CallTimeout: o.callTimeout,
+		MaxBodyBytes: int64(o.maxBody), MaxUploadBytes: int64(o.maxUpload), ShutdownTimeout: o.shutdown, Logger: logger,
+	}
+}
+
+func runServe(ctx context.Context, _ io.Reader, _, stderr io.Writer, args []string) error {
+	o, err := parseServeFlags(args, stderr)
+	if err != nil {
+		return err
+	}
+	logger := newLogger(stderr, o.logFormat, o.logLevel)
+
+	reexec, err := needsReexec(o.engine, engines.Drivers(), os.Getenv(reexecEnv))
+	if err != nil {
+		return err
+	}
+	if reexec {
+		root, rootErr := conformance.RepoRoot()
+		bin, err := engineBinary(ctx, o.workers, root, rootErr, o.engine, func(msg string) { logger.Info(msg) })
+		if err != nil {
+			return fmt.Errorf("serve: %w", err)
+		}
+		logger.Info("engine not linked into this binary: re-executing the binary that links it, with the same arguments",
+			"engine", o.engine, "linked", engines.Drivers(), "binary", bin)
+		return reexecServe(bin, args, append(os.Environ(), reexecEnv+"="+o.engine))
+	}
+	if linked := linkedBindings(); len(linked) > 1 {
+		return fmt.Errorf("serve: this binary links %s; a process may link at most one cgo engine", strings.Join(linked, " and "))
+	}
+
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if o.tokenFromFlag {
+		logger.Warn("management token given by --token, which other users can see in the process list; prefer " + tokenEnv)
+	}
+	k, err := kubeClient(o)
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	// Listen first: a taken port fails at once, before plugins compile;
+	// connections made meanwhile wait in the backlog.
+	ln, err := net.Listen("tcp", o.addr)
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	defer ln.Close()
+	srv, err := serve.New(ctx, o.config(logger, k))
+	if err != nil {
+		return err
+	}
+	addr := ln.Addr().String()
+	logger.Info("listening", "addr", addr, "plugins", "http://"+addr+"/api/plugins", "health", "http://"+addr+"/healthz",
+		"metrics", "http://"+addr+"/metrics")
+	if h := srv.Health(); h.Plugins["loaded"] == 0 {
+		logger.Warn("no plugin loaded: install one with `make -C plugins/cluster-monitor install PLUGINS_DIR=<--plugins>` and restart, or POST a .tar.gz to /api/admin/plugins/install",
+			"plugins_dir", o.plugins)
+	}
+	if o.readyFile != "" {
+		if err := writeReadyFile(o.readyFile, addr); err != nil {
+			srv.Close(context.Background())
+			return fmt.Errorf("serve: --ready-file: %w", err)
+		}
+		defer os.Remove(o.readyFile)
+	}
+	serveErr := srv.Serve(ctx, ln)
+	return errors.Join(serveErr, srv.Close(context.Background()))
+}
+
+// needsReexec decides where serve runs engine: in this process when the
+// binary links it (linked: engines.Drivers()), else by re-executing the
+// binary that links it. already is the engine a parent serve re-executed
+// this process for, "" when none did: a binary re-executed for an engine it
+// does not link is an error, not another re-exec.
+func needsReexec(engine string, linked []string, already string) (bool, error) {
+	if _, ok := worker.EngineTags[engine]; !ok {
+		return false, fmt.Errorf("serve: unknown engine %q (known: %s)", engine, strings.Join(worker.AllEngines, ", "))
+	}
+	if slices.Contains(linked, engine) {
+		return false, nil
+	}
+	if already != "" {
+		return false, fmt.Errorf("serve: this binary was re-executed for engine %s but links only %s; rebuild it with -tags %s",
+			already, strings.Join(linked, ", "), strings.Join(worker.EngineTags[engine], ","))
+	}
+	return true, nil
+}
+
+func kubeClient(o *serveOptions) (kube.Client, error) {
+	switch {
+	case o.kubeconfig != "":
+		return kube.NewFromKubeconfig(o.kubeconfig, o.kubeContext)
+	case o.inCluster:
+		return kube.NewInCluster()
+	}
+	return nil, nil // serve.Config: nil is the fixture
+}
+
+func newLogger(w io.Writer, format string, level slog.Level) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: level}
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// writeReadyFile writes addr to path by renaming a complete file into place,
+// so that a reader polling for the file never sees it half written.
+func writeReadyFile(path, addr string) error {
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, []byte(addr+"\n"), 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
+// byteSize is a flag value in bytes: a number, optionally followed by KiB,
+// MiB, GiB (powers of 1024) or KB, MB, GB (powers of 1000).
+type byteSize int64
+
+func (b *byteSize) String() string { return strconv.FormatInt(int64(*b), 10) }
+
+func (b *byteSize) Set(s string) error {
+	units := []struct {
+		suffix string
+		mult   int64
+	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"B", 1}}
+	num, mult := strings.TrimSpace(s), int64(1)
+	for _, u := range units {
+		if n, ok := strings.CutSuffix(num, u.suffix); ok {
+			num, mult = strings.TrimSpace(n), u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseInt(num, 10, 64)
+	if err != nil || n <= 0 || n > (1<<62)/mult {
+		return fmt.Errorf("%q is not a positive size such as 4194304, 4MiB or 512KB", s)
+	}
+	*b = byteSize(n * mult)
+	return nil
+}

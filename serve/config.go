@@ -1,0 +1,131 @@
+package serve
+
+import (
+	"log/slog"
+	"path/filepath"
+	"runtime"
+	"time"
+
+	"github.com/kspbench/kspbench/abi"
+	"github.com/kspbench/kspbench/host/kube"
+)
+
+// Config configures a Server. Only Engine and PluginsDir are required; every
+// other zero field takes the default its comment names.
+type Config struct {
+	// Engine is the registered name of the engine to run plugins on
+	// (engines.Open); the binary must link it.
+	Engine string
+	// PluginsDir holds one folder per plugin (plugin.yml and its wasm).
+	PluginsDir string
+	// DataFile is the bbolt file of the plugins' storage. Default:
+	// DefaultDataFile(PluginsDir).
+	DataFile string
+	// CacheDir is the root of the engines' compilation caches; the engine's
+	// cache is CacheDir/<engine>. Default: DefaultCacheDir(DataFile).
+	CacheDir string
+	// Kube serves host_k8s_api_call. nil means kube.NewFixture(), the test
+	// double, which the listing, /healthz and the log name as such.
+	Kube kube.Client
+	// Token guards the management API (Authorization: Bearer <token>).
+	// Empty disables management: every management request gets 403.
+	Token string
+	// MaxInstances bounds each plugin's live instances and calls in flight.
+	// Default: 2 × GOMAXPROCS.
+	MaxInstances int
+	// QueueSize is how many requests per plugin may wait for an instance
+	// when all are busy; more are refused at once with 503. Default 64;
+	// negative means none may wait.
+	QueueSize int
+	// QueueTimeout is how long a request waits for an instance before it
+	// gets 503. Default 1s.
+	QueueTimeout time.Duration
+	// CallTimeout is the deadline of one handler call (504 past it).
+	// Default abi.DefaultLimits.CallTimeout (5s).
+	CallTimeout time.Duration
+	// MaxBodyBytes is the largest request body passed to a plugin (413 past
+	// it). Default abi.DefaultLimits.MaxRequestBytes (4 MiB); at most 4 GiB-1.
+	MaxBodyBytes int64
+	// MaxUploadBytes is the largest plugin archive the install endpoint
+	// accepts (413 past it). Default 32 MiB.
+	MaxUploadBytes int64
+	// Archive bounds what an uploaded archive may unpack to.
+	Archive ArchiveLimits
+	// ShutdownTimeout bounds how long Serve waits for requests in flight
+	// when its context ends. Default CallTimeout + QueueTimeout + 5s.
+	ShutdownTimeout time.Duration
+	// Logger receives request lines, plugin logs and the server's own
+	// notes. nil means slog.Default().
+	Logger *slog.Logger
+}
+
+// ArchiveLimits bound the extraction of an uploaded plugin archive, against
+// decompression bombs.
+type ArchiveLimits struct {
+	// MaxFiles is the most entries (files and folders) an archive may hold.
+	// Default 1000.
+	MaxFiles int
+	// MaxBytes is the most bytes its entries may declare in total. Default
+	// 256 MiB.
+	MaxBytes int64
+}
+
+// DefaultDataFile is the storage file used when Config.DataFile is empty:
+// kspbench-data.db beside the plugins folder, outside it, so that the folder
+// holds plugins only.
+func DefaultDataFile(pluginsDir string) string {
+	abs, err := filepath.Abs(pluginsDir)
+	if err != nil {
+		abs = filepath.Clean(pluginsDir)
+	}
+	return filepath.Join(filepath.Dir(abs), "kspbench-data.db")
+}
+
+// DefaultCacheDir is the compilation cache root used when Config.CacheDir is
+// empty: kspbench-cache beside the data file.
+func DefaultCacheDir(dataFile string) string {
+	return filepath.Join(filepath.Dir(dataFile), "kspbench-cache")
+}
+
+func (c Config) withDefaults() Config {
+	if c.DataFile == "" {
+		c.DataFile = DefaultDataFile(c.PluginsDir)
+	}
+	if c.CacheDir == "" {
+		c.CacheDir = DefaultCacheDir(c.DataFile)
+	}
+	if c.MaxInstances <= 0 {
+		c.MaxInstances = 2 * runtime.GOMAXPROCS(0)
+	}
+	if c.QueueSize == 0 {
+		c.QueueSize = 64
+	}
+	if c.QueueSize < 0 {
+		c.QueueSize = 0
+	}
+	if c.QueueTimeout <= 0 {
+		c.QueueTimeout = time.Second
+	}
+	if c.CallTimeout <= 0 {
+		c.CallTimeout = abi.DefaultLimits.CallTimeout
+	}
+	if c.MaxBodyBytes <= 0 {
+		c.MaxBodyBytes = int64(abi.DefaultLimits.MaxRequestBytes)
+	}
+	if c.MaxUploadBytes <= 0 {
+		c.MaxUploadBytes = 32 << 20
+	}
+	if c.Archive.MaxFiles <= 0 {
+		c.Archive.MaxFiles = 1000
+	}
+	if c.Archive.MaxBytes <= 0 {
+		c.Archive.MaxBytes = 256 << 20
+	}
+	if c.ShutdownTimeout <= 0 {
+		c.ShutdownTimeout = c.CallTimeout + c.QueueTimeout + 5*time.Second
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	return c
+}

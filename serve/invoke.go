@@ -1,0 +1,151 @@
+package serve
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/kspbench/kspbench/abi"
+	"github.com/kspbench/kspbench/engines"
+	"github.com/kspbench/kspbench/plugin"
+)
+
+// statusClientClosed is the status logged and counted for a request whose
+// client went away before the answer (nginx's 499); the client never sees it.
+const statusClientClosed = 499
+
+// hiddenHeaders are request headers never passed to a plugin: credentials
+// meant for the host (the management token among them) are not the plugin's
+// to read.
+var hiddenHeaders = []string{"Authorization", "Proxy-Authorization", "Cookie"}
+
+// servePlugin serves /api/plugins/<name>/<route>: it finds the loaded
+// plugin and its route, reads the body under the size limit, waits for an
+// instance (up to the queue's bounds), and calls the handler under the call
+// deadline. The guest's answer is sent as application/json with the status
+// the guest set (200 by default).
+func (s *Server) servePlugin(w http.ResponseWriter, r *http.Request) {
+	rec := recorderOf(w)
+	rec.route = labelNoRoute // until a route matches
+	name := r.PathValue("name")
+	path := "/" + r.PathValue("path")
+
+	e, held := s.reg.use(name)
+	if !held {
+		rec.plugin = labelUnknownPlugin
+		err := fmt.Errorf("no plugin named %q", name)
+		if e != nil {
+			rec.plugin = name // a known name: a bounded label value
+			err = fmt.Errorf("plugin %s is %s", name, e.state)
+			if e.state == stateFailed {
+				err = fmt.Errorf("plugin %s failed to load: %s", name, s.relErr(e.err))
+			}
+		}
+		s.fail(w, r, http.StatusNotFound, kindNoPlugin, err)
+		return
+	}
+	defer e.calls.Done()
+	rec.plugin = name
+
+	route, err := e.plugin.Route(r.Method, path)
+	var mna *plugin.MethodNotAllowedError
+	switch {
+	case errors.As(err, &mna):
+		rec.route = mna.Path
+		w.Header().Set("Allow", strings.Join(mna.Allow, ", "))
+		s.fail(w, r, http.StatusMethodNotAllowed, kindMethod, err)
+		return
+	case err != nil:
+		s.fail(w, r, http.StatusNotFound, kindNoRoute, fmt.Errorf("plugin %s has no route %s", name, path))
+		return
+	}
+	rec.route = route.Path
+
+	limit := s.cfg.MaxBodyBytes
+	if r.ContentLength > limit {
+		s.fail(w, r, http.StatusRequestEntityTooLarge, kindTooLarge,
+			fmt.Errorf("request body of %d bytes is over the limit of %d", r.ContentLength, limit))
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			s.fail(w, r, http.StatusRequestEntityTooLarge, kindTooLarge,
+				fmt.Errorf("request body is over the limit of %d bytes", limit))
+			return
+		}
+		s.fail(w, r, http.StatusBadRequest, kindBadRequest, fmt.Errorf("reading the request body: %w", err))
+		return
+	}
+
+	if err := e.gate.enter(r.Context()); err != nil {
+		switch {
+		case errors.Is(err, errQueueFull):
+			w.Header().Set("Retry-After", "1")
+			s.fail(w, r, http.StatusServiceUnavailable, kindQueueFull, fmt.Errorf("plugin %s: %w", name, err))
+		case errors.Is(err, errQueueTimeout):
+			w.Header().Set("Retry-After", "1")
+			s.fail(w, r, http.StatusServiceUnavailable, kindQueueTimeout,
+				fmt.Errorf("plugin %s: %w (%s)", name, err, s.cfg.QueueTimeout))
+		default:
+			s.fail(w, r, statusClientClosed, kindCanceled, err)
+		}
+		return
+	}
+	defer e.gate.leave()
+
+	headers := r.Header.Clone()
+	for _, h := range hiddenHeaders {
+		headers.Del(h)
+	}
+	resp, err := e.plugin.Handle(r.Context(), &abi.Request{
+		Method: r.Method, Path: path, Query: r.URL.Query(), Headers: headers, Body: body,
+	})
+	if err != nil {
+		code, kind := s.classify(r.Context(), err)
+		if kind == kindDeadline && !s.interrupts {
+			err = fmt.Errorf("%w (engine %s cannot interrupt a call: a guest past its deadline runs on and holds its instance until it returns; GET %s shows how many are held so)",
+				err, s.info.Name, pluginPrefix)
+		}
+		s.fail(w, r, code, kind, err)
+		return
+	}
+	if resp.Status < 200 {
+		s.fail(w, r, http.StatusBadGateway, kindGuestStatus, fmt.Errorf(
+			"plugin %s set the informational status %d, which cannot end a response", name, resp.Status))
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Header().Set("X-Kspbench-Engine", s.info.Name)
+	w.WriteHeader(resp.Status)
+	w.Write(resp.Body)
+}
+
+// classify maps a failed handler call to an HTTP status and an error kind.
+func (s *Server) classify(ctx context.Context, err error) (int, string) {
+	var se *abi.StatusError
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
+		return http.StatusGatewayTimeout, kindDeadline
+	case errors.Is(err, context.Canceled) || ctx.Err() != nil:
+		return statusClientClosed, kindCanceled
+	case errors.Is(err, abi.ErrOutOfBounds):
+		return http.StatusBadGateway, kindOutOfBounds
+	case errors.Is(err, abi.ErrAllocate):
+		return http.StatusBadGateway, kindAllocate
+	case errors.As(err, &se):
+		return http.StatusBadGateway, kindGuestStatus
+	case errors.Is(err, abi.ErrTooLarge):
+		return http.StatusBadGateway, kindResponseTooLarge // the request's size was checked before the call
+	case errors.Is(err, engines.ErrTrap):
+		return http.StatusBadGateway, kindTrap
+	case errors.Is(err, engines.ErrInstantiate):
+		return http.StatusBadGateway, kindInstantiate
+	}
+	return http.StatusInternalServerError, kindInternal
+}

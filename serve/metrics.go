@@ -1,0 +1,170 @@
+package serve
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Label values for requests that match no plugin or no route: neither is a
+// DNS label, so neither can be a plugin's name, and an unknown name sent by a
+// client never becomes a label value (which would let clients grow the
+// metrics without bound).
+const (
+	labelUnknownPlugin = "(unknown)"
+	labelNoRoute       = "(none)"
+)
+
+// Error kinds, the kind label of kspbench_errors_total and the kind field of
+// JSON errors and request log lines.
+const (
+	kindNoPlugin         = "no_plugin"          // 404: no loaded plugin of that name
+	kindNoRoute          = "no_route"           // 404: the plugin has no such route
+	kindMethod           = "method_not_allowed" // 405
+	kindTooLarge         = "too_large"          // 413: request body past the limit
+	kindQueueFull        = "queue_full"         // 503: every instance busy and the queue full
+	kindQueueTimeout     = "queue_timeout"      // 503: waited past the queue timeout
+	kindDeadline         = "deadline"           // 504: the call overran its deadline
+	kindTrap             = "trap"               // 502: the guest trapped
+	kindOutOfBounds      = "oob"                // 502: the guest answered out of bounds
+	kindAllocate         = "allocate"           // 502: the guest's allocate failed
+	kindGuestStatus      = "guest_status"       // 502: the handler answered a status without a body
+	kindResponseTooLarge = "response_too_large" // 502: the handler's answer is past the limit
+	kindInstantiate      = "instantiate"        // 502: no instance could be made
+	kindCanceled         = "canceled"           // 499: the client went away
+	kindBadRequest       = "bad_request"        // 400: the request could not be read
+	kindBadArchive       = "bad_archive"        // 400: an uploaded archive refused
+	kindBadPlugin        = "bad_plugin"         // 400 or 422: a plugin folder that does not load
+	kindConflict         = "conflict"           // 409
+	kindUnauthorized     = "unauthorized"       // 401: management without a token
+	kindForbidden        = "forbidden"          // 403: a wrong token, or management disabled
+	kindInternal         = "internal"           // 500
+	kindPanic            = "panic"              // 500: a bug of the server, recovered
+)
+
+// metrics holds the server's Prometheus collectors, in a registry of its own
+// (never the global one, so that two servers in one process, as in tests, do
+// not collide).
+type metrics struct {
+	engine   string
+	reg      *prometheus.Registry
+	requests *prometheus.CounterVec
+	duration *prometheus.HistogramVec
+	errors   *prometheus.CounterVec
+}
+
+func newMetrics(engine string, pools func() []poolSample) *metrics {
+	m := &metrics{
+		engine: engine,
+		reg:    prometheus.NewRegistry(),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "kspbench_http_requests_total",
+			Help: "HTTP requests served, by engine, plugin (empty for the host's own endpoints), manifest route, method and status code.",
+		}, []string{"engine", "plugin", "route", "method", "code"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "kspbench_http_request_duration_seconds",
+			Help:    "Time from the request's arrival to the end of its answer, queueing included.",
+			Buckets: []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
+		}, []string{"engine", "plugin", "route"}),
+		errors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "kspbench_errors_total",
+			Help: "Requests that failed, by kind: no_plugin, no_route, method_not_allowed, too_large, queue_full, queue_timeout, deadline, trap, oob, allocate, guest_status, response_too_large, instantiate, canceled, bad_request, bad_archive, bad_plugin, conflict, unauthorized, forbidden, internal, panic.",
+		}, []string{"engine", "plugin", "kind"}),
+	}
+	m.reg.MustRegister(m.requests, m.duration, m.errors,
+		&poolCollector{engine: engine, samples: pools},
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+// handler serves the registry in the Prometheus text format.
+func (m *metrics) handler() http.Handler {
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg})
+}
+
+// observe records one finished request.
+func (m *metrics) observe(plugin, route, method string, code int, kind string, d time.Duration) {
+	m.requests.WithLabelValues(m.engine, plugin, route, methodLabel(method), strconv.Itoa(code)).Inc()
+	m.duration.WithLabelValues(m.engine, plugin, route).Observe(d.Seconds())
+	if kind != "" {
+		m.errors.WithLabelValues(m.engine, plugin, kind).Inc()
+	}
+}
+
+// methodLabel bounds the method label to the methods HTTP names.
+func methodLabel(m string) string {
+	switch m {
+	case http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete,
+		http.MethodHead, http.MethodOptions:
+		return m
+	}
+	return "OTHER"
+}
+
+// poolSample is one plugin's pool and queue at a scrape.
+type poolSample struct {
+	plugin                             string
+	state                              string
+	idle, inFlight, created, discarded int
+	max, waiting, abandoned            int
+}
+
+// poolCollector reads the pools of the plugins loaded at scrape time, so that
+// plugins installed, reloaded or removed need no registration. Created and
+// discarded are counters of the plugin's current pool: a reload starts a new
+// pool, which Prometheus sees as a counter reset.
+type poolCollector struct {
+	engine  string
+	samples func() []poolSample
+}
+
+var (
+	descInstances = prometheus.NewDesc("kspbench_pool_instances",
+		"Instances of a plugin's pool, by state: idle (ready for a call) or in_flight (serving one).",
+		[]string{"engine", "plugin", "state"}, nil)
+	descMax = prometheus.NewDesc("kspbench_pool_max_instances",
+		"The bound on a plugin's instances and calls in flight.", []string{"engine", "plugin"}, nil)
+	descCreated = prometheus.NewDesc("kspbench_pool_instances_created_total",
+		"Instances the plugin's current pool created.", []string{"engine", "plugin"}, nil)
+	descDiscarded = prometheus.NewDesc("kspbench_pool_instances_discarded_total",
+		"Instances the plugin's current pool discarded (after a trap, a missed deadline or an out-of-bounds answer, or at unload).",
+		[]string{"engine", "plugin"}, nil)
+	descAbandoned = prometheus.NewDesc("kspbench_pool_abandoned_calls",
+		"Calls answered at their deadline whose guest still runs and holds an instance slot (engines that cannot interrupt a call: wasmer).",
+		[]string{"engine", "plugin"}, nil)
+	descWaiting = prometheus.NewDesc("kspbench_queue_waiting",
+		"Requests waiting for an instance of the plugin.", []string{"engine", "plugin"}, nil)
+	descPlugins = prometheus.NewDesc("kspbench_plugins",
+		"Plugins known to the server, by state: loaded, failed, disabled.", []string{"engine", "state"}, nil)
+)
+
+func (c *poolCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{descInstances, descMax, descCreated, descDiscarded, descAbandoned, descWaiting, descPlugins} {
+		ch <- d
+	}
+}
+
+func (c *poolCollector) Collect(ch chan<- prometheus.Metric) {
+	states := map[string]int{stateLoaded: 0, stateFailed: 0, stateDisabled: 0}
+	for _, s := range c.samples() {
+		states[s.state]++
+		if s.state != stateLoaded {
+			continue
+		}
+		ch <- prometheus.MustNewConstMetric(descInstances, prometheus.GaugeValue, float64(s.idle), c.engine, s.plugin, "idle")
+		ch <- prometheus.MustNewConstMetric(descInstances, prometheus.GaugeValue, float64(s.inFlight), c.engine, s.plugin, "in_flight")
+		ch <- prometheus.MustNewConstMetric(descMax, prometheus.GaugeValue, float64(s.max), c.engine, s.plugin)
+		ch <- prometheus.MustNewConstMetric(descCreated, prometheus.CounterValue, float64(s.created), c.engine, s.plugin)
+		ch <- prometheus.MustNewConstMetric(descDiscarded, prometheus.CounterValue, float64(s.discarded), c.engine, s.plugin)
+		ch <- prometheus.MustNewConstMetric(descWaiting, prometheus.GaugeValue, float64(s.waiting), c.engine, s.plugin)
+		ch <- prometheus.MustNewConstMetric(descAbandoned, prometheus.GaugeValue, float64(s.abandoned), c.engine, s.plugin)
+	}
+	for state, n := range states {
+		ch <- prometheus.MustNewConstMetric(descPlugins, prometheus.GaugeValue, float64(n), c.engine, state)
+	}
+}
