@@ -47,3 +47,25 @@ type StatusError struct {
 }
 
 func (e *StatusError) Error() string { return fmt.Sprintf("%s: status %s", e.Op, e.Status) }
+
+// HTTPStatus is the HTTP status a host answers when a handler fails with st
+// and no body (ABI.md §3): the closest HTTP meaning, else 502 Bad Gateway.
+func HTTPStatus(st Status) int {
+	switch st {
+	case NotFound:
+		return 404
+	case BadArgument:
+		return 400
+	case PermissionDenied:
+		return 403
+	case LimitExceeded:
+		return 413
+	case Conflict:
+		return 409
+	case Unavailable:
+		return 503
+	case Internal, AllocationFailed:
+		return 500
+	}
+	return 502
+}

@@ -339,7 +339,7 @@ func (s *Services) SetResponseStatus(ctx context.Context, code uint32) abi.Statu
 	if x == nil {
 		return abi.NotFound
 	}
-	if code < 100 || code > 599 {
+	if code < 200 || code > 599 { // 1xx cannot end a response
 		return abi.BadArgument
 	}
 	x.ResponseStatus = int(code)

@@ -612,7 +612,7 @@ func TestSetResponseStatus(t *testing.T) {
 		want abi.Status
 	}{
 		{0, abi.BadArgument}, {99, abi.BadArgument}, {600, abi.BadArgument}, {1 << 31, abi.BadArgument},
-		{100, abi.OK}, {200, abi.OK}, {404, abi.OK}, {599, abi.OK},
+		{100, abi.BadArgument}, {199, abi.BadArgument}, {200, abi.OK}, {404, abi.OK}, {599, abi.OK},
 	} {
 		ctx, x := withRequest(nil)
 		st := s.SetResponseStatus(ctx, tc.code)

@@ -119,7 +119,9 @@ func (s *Server) servePlugin(w http.ResponseWriter, r *http.Request) {
 			"plugin %s set the informational status %d, which cannot end a response", name, resp.Status))
 		return
 	}
-	w.Header().Set("Content-Type", "application/json")
+	if len(resp.Body) > 0 {
+		w.Header().Set("Content-Type", "application/json") // ABI.md §3: v1 responses are JSON
+	}
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.Header().Set("X-Kspbench-Engine", s.info.Name)
 	w.WriteHeader(resp.Status)
@@ -139,7 +141,7 @@ func (s *Server) classify(ctx context.Context, err error) (int, string) {
 	case errors.Is(err, abi.ErrAllocate):
 		return http.StatusBadGateway, kindAllocate
 	case errors.As(err, &se):
-		return http.StatusBadGateway, kindGuestStatus
+		return abi.HTTPStatus(se.Status), kindGuestStatus
 	case errors.Is(err, abi.ErrTooLarge):
 		return http.StatusBadGateway, kindResponseTooLarge // the request's size was checked before the call
 	case errors.Is(err, engines.ErrTrap):

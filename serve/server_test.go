@@ -79,7 +79,7 @@ func TestStatusCodes(t *testing.T) {
 		{"deadline", "GET", "/api/plugins/edge/loop", nil, 504, kindDeadline},
 		{"trap", "GET", "/api/plugins/edge/trap", nil, 502, kindTrap},
 		{"out of bounds", "GET", "/api/plugins/edge/oob", nil, 502, kindOutOfBounds},
-		{"status without a body", "GET", "/api/plugins/edge/status", nil, 502, kindGuestStatus},
+		{"status without a body (BAD_ARGUMENT)", "GET", "/api/plugins/edge/status", nil, 400, kindGuestStatus},
 		{"no such endpoint", "GET", "/nope", nil, 404, kindNoRoute},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -346,7 +346,7 @@ spec:
 	if info.Headers["Authorization"] != nil || info.Headers["Cookie"] != nil {
 		t.Errorf("credentials reached the plugin: %v", info.Headers)
 	}
-	for body, want := range map[string]int{"418": 418, "204": 204, "150": 502, "700": 502} {
+	for body, want := range map[string]int{"418": 418, "204": 204, "150": 400, "700": 400} { // the guest answers BAD_ARGUMENT: 400
 		if r := ts.do("POST", "/api/plugins/reference/set-status", []byte(body)); r.code != want {
 			t.Errorf("guest sets status %s: %s, want %d", body, r, want)
 		}
