@@ -5,12 +5,14 @@ import (
 )
 
 // Headline returns a compact Markdown table of r for the project README: one
-// row per engine with the time to first response of the cluster-monitor
-// plugin from the compilation cache and without it, the empty call and the
-// host call through the harness, a 64 KiB copy into the guest, and resident
-// memory per instance. Cells are medians; a figure the run lacks is "–".
+// row per engine with the time to first response of the run's plugin (the
+// cluster-monitor plugin unless --plugin named another) from the compilation
+// cache and without it, the empty call and the host call through the
+// harness, a 64 KiB copy into the guest, and resident memory per instance.
+// Cells are medians; a figure the run lacks is "–".
 func Headline(r *Run) string {
-	n := r.maxInstances("cluster-monitor")
+	guest := r.pluginGuest()
+	n := r.maxInstances(guest)
 	rss := "RSS per instance"
 	if n != "" {
 		rss += " (" + n + " instances)"
@@ -28,12 +30,12 @@ func Headline(r *Run) string {
 			return formatValue(m.Median(), m.Unit)
 		}
 		rssCell := missing
-		if m := e.metric("rss-B/instance", familyFootprint, "guest", "cluster-monitor", "instances", n); n != "" && m != nil {
+		if m := e.metric("rss-B/instance", familyFootprint, "guest", guest, "instances", n); n != "" && m != nil {
 			rssCell = formatBytes(m.Median())
 		}
 		t.add(name,
-			cell(e.metric("sec/op", familyColdStart, "guest", "cluster-monitor", "phase", "ttfr-cached")),
-			cell(e.metric("sec/op", familyColdStart, "guest", "cluster-monitor", "phase", "ttfr-uncached")),
+			cell(e.metric("sec/op", familyColdStart, "guest", guest, "phase", "ttfr-cached")),
+			cell(e.metric("sec/op", familyColdStart, "guest", guest, "phase", "ttfr-uncached")),
 			cell(e.metric("sec/op", familyCall, "op", "noop", "via", "harness")),
 			cell(e.metric("sec/op", familyCall, "op", "hostcall", "via", "harness")),
 			cell(e.metric("B/s", familyCopy, "dir", "host-to-guest", "size", "64KiB", "via", "harness")),
@@ -43,4 +45,15 @@ func Headline(r *Run) string {
 	var b strings.Builder
 	t.write(&b)
 	return strings.TrimSuffix(b.String(), "\n")
+}
+
+// pluginGuest returns the guest name of the run's plugin: the cold-start
+// guest that is not the reference guest, or "cluster-monitor".
+func (r *Run) pluginGuest() string {
+	for _, g := range r.values(familyColdStart, "guest") {
+		if g != "reference" {
+			return g
+		}
+	}
+	return "cluster-monitor"
 }

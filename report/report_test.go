@@ -513,3 +513,28 @@ func TestQuickRun(t *testing.T) {
 		}
 	}
 }
+
+// TestHeadlineFollowsThePlugin: a run of another plugin (--plugin) fills the
+// headline from that plugin's figures, not from cluster-monitor's.
+func TestHeadlineFollowsThePlugin(t *testing.T) {
+	dir := t.TempDir()
+	writeFixture(t, dir, []string{"wazero", "wasmtime"}, false)
+	for _, e := range []string{"wazero", "wasmtime"} {
+		p := filepath.Join(dir, e+".txt")
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, bytes.ReplaceAll(b, []byte("guest=cluster-monitor"), []byte("guest=notes")), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := Headline(r)
+	if strings.Count(h, "–") > 0 {
+		t.Errorf("headline has missing cells for plugin notes:\n%s", h)
+	}
+}

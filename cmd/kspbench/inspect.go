@@ -8,10 +8,12 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/kspbench/kspbench/abi"
 	"github.com/kspbench/kspbench/engines"
+	"github.com/kspbench/kspbench/internal/wasmbin"
 	"github.com/kspbench/kspbench/manifest"
 )
 
@@ -78,6 +80,22 @@ func runInspect(ctx context.Context, _ io.Reader, stdout, stderr io.Writer, args
 		case abi.KindMemory:
 			fmt.Fprintf(stdout, "export       %s (memory)\n", e.Name)
 		}
+	}
+	imports, err := wasmbin.Imports(wasm)
+	if err != nil {
+		return fmt.Errorf("inspect: %w", err)
+	}
+	var unknown []string
+	for _, im := range imports {
+		fmt.Fprintf(stdout, "import       %s\n", im)
+		if im.Module == abi.ImportModule && !slices.ContainsFunc(abi.HostFuncs, func(hf abi.HostFunc) bool { return hf.Name == im.Name }) {
+			unknown = append(unknown, im.Name)
+		}
+	}
+	if len(unknown) > 0 {
+		err := fmt.Errorf("imports %s.%v, which ABI v%d does not define: the module will not link", abi.ImportModule, unknown, abi.Version)
+		fmt.Fprintf(stdout, "abi          v%d: FAILS: %v\n", abi.Version, err)
+		return err
 	}
 	if err := mod.Exports().Check(handlers); err != nil {
 		fmt.Fprintf(stdout, "abi          v%d: FAILS: %v\n", abi.Version, err)

@@ -136,7 +136,32 @@ const headerSize = 8
 
 // walk checks the module's header and section framing and calls mem for
 // every memory of the import and memory sections, in index order.
-func walk(wasm []byte, mem func(*memLimits)) error {
+func walk(wasm []byte, mem func(*memLimits)) error { return walkWith(wasm, mem, nil) }
+
+// Import is one import of a module.
+type Import struct {
+	Module, Name string
+	Kind         string // func, table, memory, global or tag
+}
+
+func (i Import) String() string { return i.Module + "." + i.Name + " (" + i.Kind + ")" }
+
+var importKinds = [...]string{"func", "table", "memory", "global", "tag"}
+
+// Imports lists the module's imports in order.
+func Imports(wasm []byte) ([]Import, error) {
+	var out []Import
+	err := walkWith(wasm, func(*memLimits) {}, func(module, name string, kind byte) {
+		k := fmt.Sprintf("kind %#x", kind)
+		if int(kind) < len(importKinds) {
+			k = importKinds[kind]
+		}
+		out = append(out, Import{module, name, k})
+	})
+	return out, err
+}
+
+func walkWith(wasm []byte, mem func(*memLimits), imp func(module, name string, kind byte)) error {
 	if len(wasm) < headerSize || string(wasm[:4]) != "\x00asm" {
 		return fmt.Errorf("%w: no WebAssembly magic number (\\0asm)", ErrMalformed)
 	}
@@ -160,7 +185,7 @@ func walk(wasm []byte, mem func(*memLimits)) error {
 		sec := reader{b: wasm[:end], off: start}
 		switch id {
 		case SectionImport:
-			err = importSection(&sec, &index, mem)
+			err = importSection(&sec, &index, mem, imp)
 		case SectionMemory:
 			err = memorySection(&sec, &index, mem)
 		}
@@ -175,7 +200,7 @@ func walk(wasm []byte, mem func(*memLimits)) error {
 	return nil
 }
 
-func importSection(r *reader, index *int, mem func(*memLimits)) error {
+func importSection(r *reader, index *int, mem func(*memLimits), imp func(module, name string, kind byte)) error {
 	n, err := r.u32()
 	if err != nil {
 		return err
@@ -189,7 +214,11 @@ func importSection(r *reader, index *int, mem func(*memLimits)) error {
 		if err != nil {
 			return fmt.Errorf("import %d: %w", i, err)
 		}
-		switch kind := r.byte(); kind {
+		kind := r.byte()
+		if imp != nil {
+			imp(module, name, kind)
+		}
+		switch kind {
 		case 0x00: // function: type index
 			_, err = r.u32()
 		case 0x01: // table: reference type, limits

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io/fs"
+	"slices"
 	"strings"
 	"testing"
 
@@ -286,4 +287,18 @@ func FuzzLimitMemories(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestImports(t *testing.T) {
+	got, err := wasmbin.Imports(conformance.Guest("wasi"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []wasmbin.Import{{Module: "wasi_snapshot_preview1", Name: "clock_time_get", Kind: "func"}, {Module: "wasi_snapshot_preview1", Name: "random_get", Kind: "func"}}
+	if !slices.Equal(got, want) {
+		t.Errorf("imports %v, want %v", got, want)
+	}
+	if _, err := wasmbin.Imports([]byte("not wasm")); err == nil {
+		t.Error("no error for bytes that are not a module")
+	}
 }
