@@ -32,13 +32,14 @@ type command struct {
 }
 
 var commands = map[string]command{
-	"run":     {"benchmark every engine, each in its own process; write reports/<run>/", runRun},
-	"compare": {"compare two runs' reports with benchstat (regression check)", runCompare},
-	"worker":  {"serve one engine over JSON lines on stdin/stdout", runWorker},
-	"load":    {"drive HTTP load at a URL; print requests/s and latency percentiles as JSON", runLoad},
-	"inspect": {"print a plugin's manifest summary, wasm size, exports and imports", runInspect},
-	"engines": {"list the engines linked into this binary", runEngines},
-	"serve":   {"serve plugins over HTTP on one engine (the plugin host of the seed README)", runServe},
+	"run":          {"benchmark every engine, each in its own process; write reports/<run>/", runRun},
+	"compare":      {"compare two runs' reports with benchstat (regression check)", runCompare},
+	"worker":       {"serve one engine over JSON lines on stdin/stdout", runWorker},
+	"load":         {"drive HTTP load at a URL; print requests/s and latency percentiles as JSON", runLoad},
+	"native-serve": {"serve a plugin's answers from plain Go: the ceiling of the HTTP benchmark", runNativeServe},
+	"inspect":      {"print a plugin's manifest summary, wasm size, exports and imports", runInspect},
+	"engines":      {"list the engines linked into this binary", runEngines},
+	"serve":        {"serve plugins over HTTP on one engine (the plugin host of the seed README)", runServe},
 }
 
 func kspbench(ctx context.Context, stdin io.Reader, stdout, stderr io.Writer, args []string) error {

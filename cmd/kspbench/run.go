@@ -44,7 +44,7 @@ func parseRunFlags(args []string, stderr io.Writer) (*runOptions, error) {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	engs := fs.String("engines", strings.Join(worker.AllEngines, ","), "comma-separated engines to measure")
-	benchRE := fs.String("bench", ".", "regexp per name level, as go test -bench: 'Call' runs a workload, 'Copy/size=64KiB' some of its figures; workloads: ColdStart, Call, Copy, Footprint, Throughput")
+	benchRE := fs.String("bench", ".", "regexp per name level, as go test -bench: 'Call' runs a workload, 'Copy/size=64KiB' some of its figures; workloads: ColdStart, Call, Copy, Footprint, Throughput, HTTP")
 	count := fs.Int("count", 10, "samples of every figure, per engine")
 	quick := fs.Bool("quick", false, "smoke run: 3 samples, short timings, no conformance suite (about a minute)")
 	pluginDir := fs.String("plugin", "", "plugin folder (plugin.yml and its wasm) to measure; default: plugins/cluster-monitor built from source")
@@ -199,7 +199,13 @@ func runRun(ctx context.Context, _ io.Reader, stdout, stderr io.Writer, args []s
 					label = fmt.Sprintf("warm-up · %s · %s", r.name, w.Name)
 				}
 				prog.tick(label)
-				samples, err := runWorkload(ctx, r, w.Name, o)
+				var samples []bench.Sample
+				var err error
+				if w.Name == httpWorkload {
+					samples, err = runHTTP(ctx, r, o)
+				} else {
+					samples, err = runWorkload(ctx, r, w.Name, o)
+				}
 				if err != nil {
 					return fmt.Errorf("%s %s: %w", r.name, w.Name, err)
 				}
@@ -301,10 +307,14 @@ func (f *benchFilter) matchFigure(name string) bool {
 	return true
 }
 
-// selectedWorkloads returns the workloads the filter's first level matches.
+// selectedWorkloads returns the workloads the filter's first level matches:
+// those of package bench, which run inside each engine's worker, and the
+// HTTP workload, which this process drives from outside.
 func selectedWorkloads(f *benchFilter) []bench.Workload {
 	var ws []bench.Workload
-	for _, w := range bench.Workloads() {
+	all := append(bench.Workloads(), bench.Workload{Name: httpWorkload,
+		Doc: "requests per second and latency percentiles through kspbench serve, beside a native Go handler"})
+	for _, w := range all {
 		if f.matchWorkload(w.Name) {
 			ws = append(ws, w)
 		}
@@ -386,7 +396,7 @@ func writeResults(file string, r *engineRun, h worker.Hello, o *runOptions) erro
 		cfg = append(cfg, benchfmt.Config{Key: "engine-notes", Value: []byte(h.Notes), File: true})
 	}
 	for _, s := range r.results {
-		res := &benchfmt.Result{Config: cfg, Name: benchfmt.Name("Benchmark" + s.Name), Iters: s.Iters}
+		res := &benchfmt.Result{Config: cfg, Name: benchfmt.Name(s.Name), Iters: s.Iters} // the writer adds "Benchmark"
 		for _, v := range s.Values {
 			res.Values = append(res.Values, benchfmt.Value{Value: v.Value, Unit: v.Unit})
 		}

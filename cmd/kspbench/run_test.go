@@ -103,12 +103,16 @@ func TestRunEndToEnd(t *testing.T) {
 	if err := r.Err(); err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{"BenchmarkCall/op=noop/via=harness", "BenchmarkCall/op=noop/via=engine", "BenchmarkCopy/dir=host-to-guest/size=64B/via=go-copy", "BenchmarkCopy/dir=host-to-guest/size=1MiB/via=harness"} {
+	raw, _ := os.ReadFile(filepath.Join(out, "wazero.txt"))
+	if strings.Contains(string(raw), "BenchmarkBenchmark") {
+		t.Error("result names carry the Benchmark prefix twice")
+	}
+	for _, name := range []string{"Call/op=noop/via=harness", "Call/op=noop/via=engine", "Copy/dir=host-to-guest/size=64B/via=go-copy", "Copy/dir=host-to-guest/size=1MiB/via=harness"} {
 		if counts[name] != 2 {
 			t.Errorf("%s: %d samples, want 2 (all: %v)", name, counts[name], counts)
 		}
 	}
-	if counts["BenchmarkCopy/dir=guest-to-host/size=4KiB/via=harness"] != 0 || counts["BenchmarkCall/op=echo-64B/via=harness"] != 0 {
+	if counts["Copy/dir=guest-to-host/size=4KiB/via=harness"] != 0 || counts["Call/op=echo-64B/via=harness"] != 0 {
 		t.Errorf("--bench did not filter figures: %v", counts)
 	}
 	if !strings.Contains(stdout.String(), "wazero") {
@@ -119,7 +123,7 @@ func TestRunEndToEnd(t *testing.T) {
 		if err != nil {
 			t.Fatalf("benchstat.txt: %v", err)
 		}
-		if !strings.Contains(string(b), "BenchmarkCall/op=noop/via=harness") || strings.Contains(strings.ToLower(string(b)), "error") {
+		if !strings.Contains(string(b), "Call/op=noop/via=harness") || strings.Contains(strings.ToLower(string(b)), "error") {
 			t.Errorf("benchstat.txt:\n%s", b)
 		}
 	}
@@ -142,5 +146,29 @@ func TestBenchFilterLevels(t *testing.T) {
 	}
 	if !f.matchWorkload("Call") || !f.matchWorkload("Copy") || f.matchWorkload("Footprint") {
 		t.Error("workload selection")
+	}
+}
+
+// TestHTTPWorkload runs the end-to-end benchmark small on wazero: the plugin
+// behind kspbench serve and the native ceiling, loaded from another process.
+func TestHTTPWorkload(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a worker and starts servers")
+	}
+	out := t.TempDir()
+	var stdout, stderr bytes.Buffer
+	err := kspbench(context.Background(), nil, &stdout, &stderr, []string{"run", "--quick", "--engines", "wazero", "--bench", "HTTP", "--count", "1", "--out", out})
+	if err != nil {
+		t.Fatalf("%v\n%s", err, stderr.String())
+	}
+	raw, err := os.ReadFile(filepath.Join(out, "wazero.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"BenchmarkHTTP/op=get-status/server=engine", "BenchmarkHTTP/op=get-status/server=native",
+		"BenchmarkHTTP/op=post-data/server=engine", "BenchmarkHTTP/op=post-data/server=native", "req/s", "p99-sec"} {
+		if !strings.Contains(string(raw), want) {
+			t.Errorf("wazero.txt lacks %q:\n%s", want, raw)
+		}
 	}
 }
