@@ -46,7 +46,7 @@ func parseRunFlags(args []string, stderr io.Writer) (*runOptions, error) {
 	engs := fs.String("engines", strings.Join(worker.AllEngines, ","), "comma-separated engines to measure")
 	benchRE := fs.String("bench", ".", "regexp per name level, as go test -bench: 'Call' runs a workload, 'Copy/size=64KiB' some of its figures; workloads: ColdStart, Call, Copy, Footprint, Throughput, HTTP")
 	count := fs.Int("count", 10, "samples of every figure, per engine")
-	quick := fs.Bool("quick", false, "smoke run: 3 samples, short timings, no conformance suite (about a minute)")
+	quick := fs.Bool("quick", false, "smoke run: 3 samples, short timings, no conformance suite and no HTTP workload unless --bench names it (about a minute)")
 	pluginDir := fs.String("plugin", "", "plugin folder (plugin.yml and its wasm) to measure; default: plugins/cluster-monitor built from source")
 	out := fs.String("out", "", "folder for the reports; default reports/<UTC timestamp>")
 	seed := fs.Int64("seed", 1, "seed of the shuffled engine order")
@@ -184,16 +184,28 @@ func runRun(ctx context.Context, _ io.Reader, stdout, stderr io.Writer, args []s
 
 	// Warm-up, then samples with engines in a shuffled order per sample.
 	workloads := selectedWorkloads(o.bench)
+	if o.quick && o.bench.pattern == "." {
+		// A smoke run leaves out the end-to-end HTTP workload, which starts
+		// servers per engine; --quick --bench HTTP runs it.
+		workloads = slices.DeleteFunc(workloads, func(w bench.Workload) bool { return w.Name == httpWorkload })
+	}
 	if len(workloads) == 0 {
 		return fmt.Errorf("run: --bench %q matches no workload", o.bench)
 	}
-	total := (o.count + 1) * len(runs) * len(workloads)
+	warmups := len(workloads)
+	if o.quick {
+		warmups = len(slices.DeleteFunc(slices.Clone(workloads), func(w bench.Workload) bool { return w.Name != "Call" && w.Name != "Copy" }))
+	}
+	total := (o.count*len(workloads) + warmups) * len(runs)
 	prog.start(total)
 	for sample := -1; sample < o.count; sample++ {
 		order := shuffled(len(runs), o.seed, sample)
 		for _, i := range order {
 			r := runs[i]
 			for _, w := range workloads {
+				if sample < 0 && o.quick && w.Name != "Call" && w.Name != "Copy" {
+					continue // a smoke run warms up only the timed loops
+				}
 				label := fmt.Sprintf("sample %d/%d · %s · %s", sample+1, o.count, r.name, w.Name)
 				if sample < 0 {
 					label = fmt.Sprintf("warm-up · %s · %s", r.name, w.Name)
