@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/kspbench/kspbench/engines"
+	"github.com/kspbench/kspbench/engines/baselinetest"
 	"testing"
 
 	"github.com/kspbench/kspbench/conformance"
@@ -23,4 +24,8 @@ func TestPinnedVersionMatchesGoMod(t *testing.T) {
 	if got, want := eng.Info().Version, engines.RequiredVersion("github.com/tetratelabs/wazero"); got != want || want == "" {
 		t.Errorf("engine reports version %q, go.mod requires %q", got, want)
 	}
+}
+
+func TestBaseline(t *testing.T) {
+	baselinetest.Run(t, wazero.Open)
 }
