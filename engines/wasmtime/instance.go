@@ -48,6 +48,7 @@ type instance struct {
 	caller    *wt.Caller
 	view      []byte
 	hostDepth int
+	outside   []byte    // memory between calls into the guest; see data
 	hostStack [6]uint64 // the most values of any import (host_storage_cas)
 	hostRes   [1]wt.Val
 	hostErr   error
@@ -123,6 +124,8 @@ func (m *module) Instantiate(ctx context.Context, imports abi.Imports) (engines.
 // and the call ends when ctx is done. Calls nest (a host function calling
 // allocate); only the outermost arms the interruption.
 func (in *instance) run(ctx context.Context, f func(wt.Storelike) error) error {
+	in.outside = nil // guest code may grow, so move, memory
+	defer func() { in.outside = nil }()
 	prev := in.ctx
 	in.ctx = ctx
 	armed := false
@@ -260,20 +263,25 @@ func (in *instance) Close(context.Context) error {
 	}
 	in.closed = true
 	in.eng.byContext.Delete(in.ctxKey)
-	in.mem, in.view, in.funcs, in.alloc = nil, nil, nil, nil
+	in.mem, in.view, in.outside, in.funcs, in.alloc = nil, nil, nil, nil, nil
 	in.store.Close() // frees the interrupt flag too
 	return nil
 }
 
-// data returns the instance's memory as a slice: fetched afresh for each use
-// outside host calls, and once per host call (and after each allocate) inside
-// one, since memory can grow and move between.
+// data returns the instance's memory as a slice. Memory grows, and so may
+// move, only while guest code runs, so the slice is fetched once between two
+// calls into the guest (outside) and once per host call (view, fetched again
+// after each allocate). The binding's UnsafeData costs four cgo calls, more
+// than a 4 KiB copy.
 func (in *instance) data() []byte {
 	if in.mem == nil || in.closed {
 		return nil
 	}
 	if in.caller == nil {
-		return in.mem.UnsafeData(in.store)
+		if in.outside == nil {
+			in.outside = in.mem.UnsafeData(in.store)
+		}
+		return in.outside
 	}
 	if in.view == nil {
 		in.view = in.mem.UnsafeData(in.caller)
@@ -540,7 +548,7 @@ func (m memory) Size() uint64 {
 	if in.mem == nil || in.closed {
 		return 0
 	}
-	return uint64(in.mem.DataSize(in.storelike()))
+	return uint64(len(in.data())) // the cached view: no cgo call between guest calls
 }
 
 func (m memory) Read(ptr, n uint32) ([]byte, bool) { return read(m.in.data(), ptr, n) }
