@@ -97,7 +97,7 @@ var knownFacts = map[string]string{
 	"wazero": "Pure Go, no cgo: it cross-compiles with `GOOS`/`GOARCH` like any Go code and needs no C toolchain.",
 	"wasmtime": "Uses cgo and links wasmtime's static library into the binary, which makes binaries large; " +
 		"an active project with monthly releases.",
-	"wasmer": "Uses cgo and loads `libwasmer.so` dynamically from the Go module cache, so a built binary does not run on a machine without that cache; " +
+	"wasmer": "Uses cgo and loads `libwasmer.so` dynamically (from the Go module cache, or beside the binary where kspbench puts it), so a binary must travel with that library; " +
 		"the binding's last release, v1.0.4, dates from 2021 and bundles Wasmer 2.0.",
 }
 
