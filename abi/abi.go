@@ -55,3 +55,15 @@ func CheckRange(ptr, length uint32, memSize uint64) error {
 	}
 	return nil
 }
+
+// HandlerResult reads a handler's packed result (ABI.md §3): n is 0 for an
+// empty response; a pointer of 0 with a non-zero length is the handler's
+// failure status, returned as a *StatusError whose Op is op. The range is not
+// checked against memory: callers do that with CheckRange.
+func HandlerResult(packed uint64, op string) (ptr, n uint32, err error) {
+	ptr, n = Unpack(packed)
+	if n != 0 && ptr == 0 {
+		return 0, 0, &StatusError{Status: Status(n), Op: op}
+	}
+	return ptr, n, nil
+}

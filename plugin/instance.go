@@ -81,13 +81,14 @@ func (i *Instance) call(ctx context.Context, handler string, fn engines.Function
 	if err := fn.Call(ctx, i.stack[:]); err != nil {
 		return nil, fmt.Errorf("function[%s]: %w", handler, err)
 	}
-	rptr, rlen := abi.Unpack(i.stack[0])
+	rptr, rlen, err := abi.HandlerResult(i.stack[0], "function["+handler+"]")
+	if err != nil {
+		return nil, err
+	}
 	var resp []byte
 	switch {
 	case rlen == 0:
 		resp = []byte{}
-	case rptr == 0:
-		return nil, &abi.StatusError{Status: abi.Status(rlen), Op: "function[" + handler + "]"}
 	default:
 		if err := abi.CheckRange(rptr, rlen, i.mem.Size()); err != nil {
 			return nil, fmt.Errorf("function[%s] result: %w", handler, err)

@@ -24,7 +24,7 @@ func Run(t *testing.T, open Open) {
 	t.Run("Close", func(t *testing.T) { testClose(t, open) })
 }
 
-func newBaseline(t *testing.T, open Open) engines.Baseline {
+func newBaseline(t testing.TB, open Open) engines.Baseline {
 	t.Helper()
 	eng, err := open(engines.Config{})
 	if err != nil {
@@ -166,4 +166,40 @@ func testClose(t *testing.T, open Open) {
 	if _, err := eng.(engines.Baseliner).Baseline(ctx, conformance.Guest("reference")); err == nil {
 		t.Error("Baseline on a closed engine succeeded")
 	}
+}
+
+// Benchmark times the engine's Baseline, the floor the harness is measured
+// against (bench.Calls runs the same operations both ways): an empty call, a
+// 64-byte echo, and host calls, reported per host call.
+func Benchmark(b *testing.B, open Open) {
+	bl := newBaseline(b, open)
+	ctx := context.Background()
+	b.Run("Noop", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if err := bl.Noop(ctx); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("Echo64", func(b *testing.B) {
+		in := pattern(64)
+		b.ReportAllocs()
+		b.SetBytes(int64(len(in)))
+		for b.Loop() {
+			if _, err := bl.Echo(ctx, in); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("HostCall", func(b *testing.B) {
+		const n = 100
+		b.ReportAllocs()
+		for b.Loop() {
+			if err := bl.CallHost(ctx, n); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/hostcall")
+	})
 }

@@ -205,15 +205,12 @@ func (b *baseline) Echo(ctx context.Context, in []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	rptr, rlen := abi.Unpack(uint64(res.(int64)))
-	var out []byte
-	switch {
-	case rlen == 0:
-		out = []byte{}
-	case rptr == 0:
-		return nil, &abi.StatusError{Status: abi.Status(rlen), Op: "function[handle_echo]"}
-	default:
-		out = make([]byte, rlen)
+	rptr, rlen, err := abi.HandlerResult(uint64(res.(int64)), "function[handle_echo]")
+	if err != nil {
+		return nil, err
+	}
+	out := make([]byte, rlen)
+	if rlen > 0 {
 		if err := b.Read(rptr, out); err != nil {
 			return nil, err
 		}

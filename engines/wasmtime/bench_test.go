@@ -11,6 +11,7 @@ import (
 	"github.com/kspbench/kspbench/bench"
 	"github.com/kspbench/kspbench/conformance"
 	"github.com/kspbench/kspbench/engines"
+	"github.com/kspbench/kspbench/engines/baselinetest"
 	"github.com/kspbench/kspbench/engines/wasmtime"
 )
 
@@ -168,47 +169,12 @@ func rawTypes(ts []abi.ValueType) []*wt.ValType {
 	return out
 }
 
-// The Baseline benchmarks time the engine's engines.Baseline, the floor the
-// harness is measured against (bench.Calls runs the same operations both
-// ways):
+// BenchmarkBaseline times the engine's engines.Baseline, the floor the
+// harness is measured against:
 //
 //	go test ./engines/wasmtime/ -run '^$' -bench Baseline -count 6
-
-func BenchmarkBaselineNoop(b *testing.B) {
-	bl := newBaseline(b, engines.Config{})
-	ctx := context.Background()
-	b.ReportAllocs()
-	for b.Loop() {
-		if err := bl.Noop(ctx); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
-
-func BenchmarkBaselineEcho64(b *testing.B) {
-	bl := newBaseline(b, engines.Config{})
-	ctx := context.Background()
-	in := pattern(64)
-	b.ReportAllocs()
-	b.SetBytes(int64(len(in)))
-	for b.Loop() {
-		if _, err := bl.Echo(ctx, in); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
-
-func BenchmarkBaselineHostCall(b *testing.B) {
-	const n = bench.HostCallsPerOp
-	bl := newBaseline(b, engines.Config{})
-	ctx := context.Background()
-	b.ReportAllocs()
-	for b.Loop() {
-		if err := bl.CallHost(ctx, n); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/hostcall")
+func BenchmarkBaseline(b *testing.B) {
+	baselinetest.Benchmark(b, wasmtime.Open)
 }
 
 // BenchmarkWorkloads runs every kspbench workload on wasmtime, harness and

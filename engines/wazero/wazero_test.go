@@ -29,3 +29,7 @@ func TestPinnedVersionMatchesGoMod(t *testing.T) {
 func TestBaseline(t *testing.T) {
 	baselinetest.Run(t, wazero.Open)
 }
+
+func BenchmarkBaseline(b *testing.B) {
+	baselinetest.Benchmark(b, wazero.Open)
+}
