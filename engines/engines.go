@@ -3,6 +3,7 @@ package engines
 import (
 	"context"
 	"errors"
+	"math"
 
 	"github.com/kspbench/kspbench/abi"
 )
@@ -105,3 +106,20 @@ var (
 	// starts above the limit).
 	ErrInstantiate = errors.New("engines: instantiate failed")
 )
+
+// StackValue turns a result boxed by a binding's call API (int32, int64,
+// float32, float64) into a stack value as Function.Call passes it: integers
+// zero-extended, floats as their bits. Anything else is 0.
+func StackValue(v any) uint64 {
+	switch v := v.(type) {
+	case int32:
+		return uint64(uint32(v))
+	case int64:
+		return uint64(v)
+	case float32:
+		return uint64(math.Float32bits(v))
+	case float64:
+		return math.Float64bits(v)
+	}
+	return 0
+}

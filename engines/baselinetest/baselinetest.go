@@ -24,6 +24,10 @@ func Run(t *testing.T, open Open) {
 	t.Run("Close", func(t *testing.T) { testClose(t, open) })
 }
 
+// New opens the engine with open, makes its Baseline of the reference
+// guest, and closes both when the test ends.
+func New(t testing.TB, open Open) engines.Baseline { return newBaseline(t, open) }
+
 func newBaseline(t testing.TB, open Open) engines.Baseline {
 	t.Helper()
 	eng, err := open(engines.Config{})
@@ -42,6 +46,9 @@ func newBaseline(t testing.TB, open Open) engines.Baseline {
 	t.Cleanup(func() { b.Close(context.Background()) })
 	return b
 }
+
+// Pattern returns n bytes of a fixed, non-repeating-looking pattern.
+func Pattern(n int) []byte { return pattern(n) }
 
 func pattern(n int) []byte {
 	p := make([]byte, n)

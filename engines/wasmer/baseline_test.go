@@ -12,31 +12,15 @@ import (
 )
 
 func newBaseline(tb testing.TB, cfg engines.Config) engines.Baseline {
-	tb.Helper()
-	eng := open(tb, cfg)
-	bl, ok := eng.(engines.Baseliner)
-	if !ok {
-		tb.Fatal("the wasmer engine does not implement engines.Baseliner")
-	}
-	b, err := bl.Baseline(context.Background(), conformance.Guest("reference"))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { b.Close(context.Background()) })
-	return b
+	return baselinetest.New(tb, func(c engines.Config) (engines.Engine, error) {
+		c.Interpreter = cfg.Interpreter
+		return wasmer.Open(c)
+	})
 }
 
 // TestBaseline runs the shared checks of engines.Baseliner on this engine.
 func TestBaseline(t *testing.T) {
 	baselinetest.Run(t, wasmer.Open)
-}
-
-func pattern(n int) []byte {
-	p := make([]byte, n)
-	for i := range p {
-		p[i] = byte(i*7 + 3)
-	}
-	return p
 }
 
 func TestBaselineRefusesOtherGuests(t *testing.T) {

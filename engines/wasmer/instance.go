@@ -247,10 +247,10 @@ func (f *function) Call(ctx context.Context, stack []uint64) error {
 	switch len(f.typ.Results) {
 	case 0:
 	case 1:
-		stack[0] = fromGo(res)
+		stack[0] = engines.StackValue(res)
 	default:
 		for i, v := range res.([]any) {
-			stack[i] = fromGo(v)
+			stack[i] = engines.StackValue(v)
 		}
 	}
 	return nil
@@ -269,22 +269,6 @@ func toGo(t abi.ValueType, v uint64) any {
 		return math.Float64frombits(v)
 	}
 	return nil
-}
-
-// fromGo converts a result of wasmer-go's call API to a stack value,
-// zero-extended.
-func fromGo(v any) uint64 {
-	switch v := v.(type) {
-	case int32:
-		return uint64(uint32(v))
-	case int64:
-		return uint64(v)
-	case float32:
-		return uint64(math.Float32bits(v))
-	case float64:
-		return math.Float64bits(v)
-	}
-	return 0
 }
 
 // maxHostValues is the most parameters or results of any host import

@@ -12,31 +12,15 @@ import (
 )
 
 func newBaseline(tb testing.TB, cfg engines.Config) engines.Baseline {
-	tb.Helper()
-	eng := open(tb, cfg)
-	bl, ok := eng.(engines.Baseliner)
-	if !ok {
-		tb.Fatal("the wasmtime engine does not implement engines.Baseliner")
-	}
-	b, err := bl.Baseline(context.Background(), conformance.Guest("reference"))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { b.Close(context.Background()) })
-	return b
+	return baselinetest.New(tb, func(c engines.Config) (engines.Engine, error) {
+		c.Interpreter = cfg.Interpreter
+		return wasmtime.Open(c)
+	})
 }
 
 // TestBaseline runs the shared checks of engines.Baseliner on this engine.
 func TestBaseline(t *testing.T) {
 	baselinetest.Run(t, wasmtime.Open)
-}
-
-func pattern(n int) []byte {
-	p := make([]byte, n)
-	for i := range p {
-		p[i] = byte(i*7 + 3)
-	}
-	return p
 }
 
 func TestBaselinePulley(t *testing.T) {
@@ -48,7 +32,7 @@ func TestBaselinePulley(t *testing.T) {
 	if err := b.CallHost(ctx, 3); err != nil {
 		t.Fatal(err)
 	}
-	if out, err := b.Echo(ctx, pattern(64)); err != nil || !bytes.Equal(out, pattern(64)) {
+	if out, err := b.Echo(ctx, baselinetest.Pattern(64)); err != nil || !bytes.Equal(out, baselinetest.Pattern(64)) {
 		t.Fatalf("Echo on Pulley: %x, %v", out, err)
 	}
 }

@@ -441,26 +441,12 @@ func (f *function) Call(ctx context.Context, stack []uint64) error {
 	case nil:
 	case []wt.Val:
 		for i, r := range v {
-			stack[i] = fromValue(r.Get())
+			stack[i] = engines.StackValue(r.Get())
 		}
 	default:
-		stack[0] = fromValue(v)
+		stack[0] = engines.StackValue(v)
 	}
 	return nil
-}
-
-func fromValue(v any) uint64 {
-	switch v := v.(type) {
-	case int32:
-		return uint64(uint32(v))
-	case int64:
-		return uint64(v)
-	case float32:
-		return uint64(math.Float32bits(v))
-	case float64:
-		return math.Float64bits(v)
-	}
-	return 0
 }
 
 // callError turns wasmtime's error into the engines contract: the context's
