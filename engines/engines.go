@@ -3,6 +3,7 @@ package engines
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 
 	"github.com/kspbench/kspbench/abi"
@@ -20,6 +21,25 @@ type Config struct {
 	// Interpreter asks for the engine's interpreter instead of its compiler,
 	// where it has one.
 	Interpreter bool
+	// NoDeadline promises that no call will need to be interrupted, so the
+	// engine may leave out the machinery that ends a running guest (wazero's
+	// close-on-context-done, wasmtime's epoch checks). A call's context then
+	// cannot stop a looping guest: only ending the process does.
+	NoDeadline bool
+	// CompileWorkers is how many threads compile a module where the engine
+	// lets the host choose; zero means the engine's production default
+	// (GOMAXPROCS for wazero).
+	CompileWorkers int
+	// Variant selects an engine-specific configuration by name, such as
+	// "direct" (wasmtime through its C API) or "singlepass" (wasmer); empty is
+	// the engine's default. An engine refuses a name it does not know.
+	Variant string
+}
+
+// UnknownVariant is the error an engine's Open returns for a Config.Variant it
+// does not offer.
+func UnknownVariant(engine, variant string, known ...string) error {
+	return fmt.Errorf("engine %s has no variant %q (known: %v)", engine, variant, known)
 }
 
 // ModuleConfig holds the per-module settings of Compile. The zero value is valid.

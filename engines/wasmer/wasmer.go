@@ -82,6 +82,9 @@ type generation struct {
 // outside libwasmer, as they do when wasmtime-go is linked into the same
 // binary: calls would land in the other engine and crash.
 func Open(cfg engines.Config) (engines.Engine, error) {
+	if cfg.Variant != "" {
+		return nil, engines.UnknownVariant(Name, cfg.Variant)
+	}
 	if !wasmer.IsEngineAvailable(wasmer.UNIVERSAL) || !wasmer.IsCompilerAvailable(wasmer.CRANELIFT) {
 		return nil, errors.New("wasmer: this libwasmer lacks the Universal engine or the Cranelift compiler")
 	}

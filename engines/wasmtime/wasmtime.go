@@ -68,6 +68,9 @@ var forceTicker = false
 // cancellation, and says so in Info.Notes and through
 // engines.FeatureReporter.
 func Open(cfg engines.Config) (engines.Engine, error) {
+	if cfg.Variant != "" {
+		return nil, engines.UnknownVariant(Name, cfg.Variant)
+	}
 	c := wt.NewConfig()
 	c.SetEpochInterruption(true)
 	var notes []string

@@ -46,6 +46,9 @@ type Engine struct {
 
 // Open opens a wazero engine.
 func Open(cfg engines.Config) (engines.Engine, error) {
+	if cfg.Variant != "" {
+		return nil, engines.UnknownVariant(Name, cfg.Variant)
+	}
 	e := &Engine{cfg: cfg, runtimes: map[uint32]*runtimeWithHost{}}
 	if cfg.CacheDir != "" {
 		c, err := wazero.NewCompilationCacheWithDir(cfg.CacheDir)
