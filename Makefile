@@ -12,10 +12,12 @@ test: fmt-check vet
 	$(GO) test -race -count=1 ./...
 	$(MAKE) -C plugins/cluster-monitor test
 
+# The engines of the catalog (internal/catalog) that link on this machine.
+ENGINES = $(shell $(GO) run ./cmd/kspbench engines --names)
+
 vet:
 	$(GO) vet ./...
-	$(GO) vet -tags wasmtime ./cmd/kspbench
-	$(GO) vet -tags wasmer ./cmd/kspbench
+	@for tag in $(filter-out wazero,$(ENGINES)); do echo "$(GO) vet -tags $$tag ./cmd/kspbench"; $(GO) vet -tags $$tag ./cmd/kspbench || exit 1; done
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
@@ -31,13 +33,10 @@ run:
 quick:
 	$(GO) run ./cmd/kspbench run --quick
 
-## workers: one kspbench binary per engine in build/bin (wazero, wasmtime, wasmer).
+## workers: one kspbench binary per engine of the catalog that links on this platform, in build/bin,
+## with the libraries they load beside them (internal/workerbin knows how).
 workers:
-	$(GO) build -o $(BIN)/kspbench-wazero ./cmd/kspbench
-	$(GO) build -tags wasmtime -o $(BIN)/kspbench-wasmtime ./cmd/kspbench
-	$(GO) build -tags wasmer -ldflags='-extldflags=-Wl,-rpath,$$ORIGIN' -o $(BIN)/kspbench-wasmer ./cmd/kspbench
-	cp "$$($(GO) list -f '{{.Dir}}' github.com/wasmerio/wasmer-go/wasmer)/packaged/lib/linux-amd64/libwasmer.so" $(BIN)/ 2>/dev/null || \
-		echo "workers: copy libwasmer beside $(BIN)/kspbench-wasmer yourself (see README)"
+	$(GO) run ./cmd/kspbench workers --out $(BIN)
 
 ## guests: rebuild the WAT test guests (needs wabt's wat2wasm).
 guests:
@@ -65,8 +64,8 @@ lint-workflows:
 
 # The label the conformance workflow gives this machine's runner (linux-amd64, linux-arm64, darwin-arm64).
 CI_OS_LABEL = $(shell $(GO) env GOOS)-$(shell $(GO) env GOARCH)
-# The workflow's exclusions: wasmer-go 1.0.4 does not link on linux/arm64 (see conformance.yml).
-CI_ENGINES ?= $(if $(filter linux-arm64,$(CI_OS_LABEL)),wazero wasmtime,wazero wasmtime wasmer)
+# The catalog's engines for this platform (wasmer-go 1.0.4 does not link on linux/arm64; see internal/catalog).
+CI_ENGINES ?= $(ENGINES)
 CI_OUT ?= build/out
 
 ## ci-conformance: the conformance workflow's matrix job on this machine, for each engine in CI_ENGINES:

@@ -6,42 +6,47 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/kspbench/kspbench/conformance"
-	"github.com/kspbench/kspbench/worker"
+	"github.com/kspbench/kspbench/internal/catalog"
+	"github.com/kspbench/kspbench/internal/results"
+	"github.com/kspbench/kspbench/internal/runner"
+	"github.com/kspbench/kspbench/internal/worker"
+	"github.com/kspbench/kspbench/internal/workerbin"
 )
 
 var (
-	engineList = flag.String("engines", strings.Join(worker.AllEngines, ","), "engines to run the suite on, each in a worker process of its own")
+	engineList = flag.String("engines", strings.Join(catalog.On(runtime.GOOS, runtime.GOARCH), ","), "engines to run the suite on, each in a worker process of its own")
 	matrixDir  = flag.String("matrix", "", "folder for matrix.md and matrix.json; default reports/conformance in the source tree")
 	caseFilter = flag.String("case", "", "run only the cases whose name contains this")
 )
-
-// caseTimeout bounds one case in a worker; past it the worker is killed and
-// the case fails.
-const caseTimeout = 3 * time.Minute
 
 // TestConformance runs the whole suite on every engine, each engine in a
 // worker process that links no other cgo engine, and writes the conformance
 // matrix. Every subtest is named engine/case.
 func TestConformance(t *testing.T) {
-	root, err := conformance.RepoRoot()
+	root, err := workerbin.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := conformance.PluginSource()
 	if err != nil {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
 	ctx := context.Background()
-	cm, err := conformance.BuildClusterMonitor(ctx, root, dir)
+	cm, err := conformance.BuildClusterMonitor(ctx, src, dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	names := strings.Split(*engineList, ",")
-	runs := make([]conformance.EngineRun, len(names))
+	runs := make([]results.EngineRun, len(names))
 	t.Cleanup(func() { // after every engine's parallel subtest
-		m := conformance.Matrix{Runs: runs}
+		m := results.Matrix{Runs: runs}
 		out := *matrixDir
 		if out == "" {
 			out = filepath.Join(root, "reports", "conformance")
@@ -67,92 +72,63 @@ func TestConformance(t *testing.T) {
 	}
 }
 
-func runEngine(t *testing.T, ctx context.Context, root, engine, clusterMonitor, dir string) conformance.EngineRun {
-	run := conformance.EngineRun{Engine: engine}
-	bin, err := worker.Build(ctx, worker.GoTool(), root, engine, dir)
+func runEngine(t *testing.T, ctx context.Context, root, engine, clusterMonitor, dir string) results.EngineRun {
+	bin, err := workerbin.Build(ctx, workerbin.GoTool(), root, engine, dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := worker.Start(ctx, worker.SpecFor(engine, bin))
+	w, err := runner.StartClient(ctx, engine, bin)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer p.Close()
-	h := p.Hello()
-	run.Version, run.Mode, run.Notes = h.Version, h.Mode, h.Notes
+	defer w.Close()
+	h := w.Hello()
 	t.Logf("%s worker pid %d: %s %s (%s) %s; cgo bindings linked: %v", engine, h.PID, h.Engine, h.Version, h.Mode, h.Notes, h.Linked)
-	var cases []string
-	if err := p.Call(ctx, "cases", nil, &cases); err != nil {
+	// Each case is a subtest, run while the suite runs it.
+	var run results.EngineRun
+	run, err = runner.RunSuite(ctx, w, runner.SuiteOptions{
+		PluginDir: clusterMonitor, TempDir: dir,
+		Filter: func(name string) bool { return strings.Contains(name, *caseFilter) },
+		OnResult: func(r results.CaseResult) {
+			t.Run(r.Case, func(t *testing.T) {
+				switch r.Outcome {
+				case results.Pass:
+				case results.Unsupported:
+					t.Skipf("%s: unsupported: %s", engine, r.Detail)
+				default:
+					t.Errorf("%s: %s", engine, r.Detail)
+				}
+			})
+		},
+	})
+	if err != nil {
 		t.Fatal(err)
-	}
-	cache := filepath.Join(dir, "cache")
-	for _, name := range cases {
-		if !strings.Contains(name, *caseFilter) {
-			continue
-		}
-		t.Run(name, func(t *testing.T) {
-			r := runCase(ctx, p, name, conformanceArgs(name, clusterMonitor, filepath.Join(dir, "cases"), cache))
-			run.Results = append(run.Results, r)
-			switch r.Outcome {
-			case conformance.Pass:
-			case conformance.Unsupported:
-				t.Skipf("%s: unsupported: %s", engine, r.Detail)
-			default:
-				t.Errorf("%s: %s", engine, r.Detail)
-			}
-		})
 	}
 	return run
-}
-
-func conformanceArgs(name, clusterMonitor, tmp, cache string) map[string]any {
-	return map[string]any{"case": name, "cluster_monitor_dir": clusterMonitor, "temp_dir": tmp, "cache_dir": cache}
-}
-
-// runCase runs one case in the worker. A worker that dies fails the case with
-// its signal and last output, and is restarted for the next case.
-func runCase(ctx context.Context, p *worker.Process, name string, args map[string]any) conformance.Result {
-	cctx, cancel := context.WithTimeout(ctx, caseTimeout)
-	defer cancel()
-	var r conformance.Result
-	err := p.Call(cctx, "run", args, &r)
-	var died *worker.DiedError
-	switch {
-	case errors.As(err, &died):
-		return conformance.Result{Case: name, Outcome: conformance.Fail, Detail: died.Error()}
-	case err != nil:
-		return conformance.Result{Case: name, Outcome: conformance.Fail, Detail: err.Error()}
-	}
-	if r.Recycle {
-		if err := p.Restart(ctx); err != nil {
-			r.Outcome, r.Detail = conformance.Fail, "restart after the case: "+err.Error()
-		}
-	}
-	return r
 }
 
 // TestCrashContainment proves that an engine that kills its process fails
 // only the case it was running: the harness reports the signal and the
 // worker's last output, restarts the worker, and the next case passes.
 func TestCrashContainment(t *testing.T) {
-	root, err := conformance.RepoRoot()
+	root, err := workerbin.RepoRoot()
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
 	dir := t.TempDir()
-	bin, err := worker.Build(ctx, worker.GoTool(), root, "wazero", dir)
+	bin, err := workerbin.Build(ctx, workerbin.GoTool(), root, "wazero", dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := worker.Start(ctx, worker.SpecFor("wazero", bin, "KSPBENCH_TEST_FAULTS=1"))
+	w, err := runner.StartClient(ctx, "wazero", bin, "KSPBENCH_TEST_FAULTS=1")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer p.Close()
-	firstPID := p.Hello().PID
+	defer w.Close()
+	firstPID := w.Hello().PID
 
-	err = p.Call(ctx, "fault", "abort", nil)
+	err = w.Fault(ctx, "abort")
 	var died *worker.DiedError
 	if !errors.As(err, &died) {
 		t.Fatalf("abort: got %v, want a DiedError", err)
@@ -162,23 +138,46 @@ func TestCrashContainment(t *testing.T) {
 	}
 	t.Logf("reported: %v", firstLine(died.Error()))
 
-	r := runCase(ctx, p, "abi/echo-after-crash", conformanceArgs("abi/trap", "", filepath.Join(dir, "cases"), ""))
-	if r.Outcome != conformance.Pass {
+	r := runner.RunCase(ctx, w, runner.SuiteArgs{Case: "abi/trap", TempDir: filepath.Join(dir, "cases")})
+	if r.Outcome != results.Pass {
 		t.Errorf("case after the crash: %+v", r)
 	}
-	if p.Hello().PID == firstPID {
+	if w.Hello().PID == firstPID {
 		t.Errorf("worker was not restarted (pid %d)", firstPID)
 	}
 
 	hctx, cancel := context.WithTimeout(ctx, time.Second)
 	defer cancel()
-	err = p.Call(hctx, "fault", "hang", nil)
+	err = w.Fault(hctx, "hang")
 	if !errors.As(err, &died) || !died.Killed {
 		t.Fatalf("hang: got %v, want a DiedError with Killed", err)
 	}
-	r = runCase(ctx, p, "abi/trap", conformanceArgs("abi/trap", "", filepath.Join(dir, "cases2"), ""))
-	if r.Outcome != conformance.Pass {
+	r = runner.RunCase(ctx, w, runner.SuiteArgs{Case: "abi/trap", TempDir: filepath.Join(dir, "cases2")})
+	if r.Outcome != results.Pass {
 		t.Errorf("case after a hung worker was killed: %+v", r)
+	}
+}
+
+// TestWorkerProtocolVersion checks that a worker reports the protocol
+// version this kspbench speaks (a stale worker binary is refused by
+// worker.Start).
+func TestWorkerProtocolVersion(t *testing.T) {
+	root, err := workerbin.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	bin, err := workerbin.Build(ctx, workerbin.GoTool(), root, "wazero", t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := runner.StartClient(ctx, "wazero", bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	if h := w.Hello(); h.Protocol != worker.ProtocolVersion || h.Kspbench == "" {
+		t.Errorf("hello %+v: want protocol %d and the worker's stamped version", h, worker.ProtocolVersion)
 	}
 }
 

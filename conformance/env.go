@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"slices"
 	"sync"
@@ -19,6 +18,7 @@ import (
 	"github.com/kspbench/kspbench/host/storage"
 	"github.com/kspbench/kspbench/manifest"
 	"github.com/kspbench/kspbench/plugin"
+	"github.com/kspbench/kspbench/plugindir"
 )
 
 // Env is what a case works with: the engine under test, a folder of its own,
@@ -140,43 +140,44 @@ func (e *Env) LoadGuest(wasm []byte, o GuestOptions) (*Loaded, error) {
 }
 
 // LoadClusterMonitor loads the cluster-monitor plugin from the suite's
-// ClusterMonitorDir with its manifest; edit may change the manifest first.
+// ClusterMonitorDir through package plugindir, the loader kspbench serve and
+// kspbench run use; edit may change the manifest first. Options left zero
+// take the manifest's values.
 func (e *Env) LoadClusterMonitor(o GuestOptions, edit func(*manifest.Manifest)) (*Loaded, error) {
 	if e.cfg.ClusterMonitorDir == "" {
-		return nil, errors.New("Config.ClusterMonitorDir is empty: build the plugin with BuildClusterMonitor")
+		return nil, errors.New("Config.ClusterMonitorDir is empty: build the plugin with BuildClusterMonitor or pass it with WithPluginDir")
 	}
-	m, err := manifest.Load(filepath.Join(e.cfg.ClusterMonitorDir, "plugin.yml"))
+	f, err := plugindir.Read(e.cfg.ClusterMonitorDir)
 	if err != nil {
 		return nil, err
 	}
 	if edit != nil {
-		edit(m)
+		edit(f.Manifest)
 	}
-	wasm, err := os.ReadFile(filepath.Join(e.cfg.ClusterMonitorDir, m.WasmFile()))
+	eng := o.Engine
+	if eng == nil {
+		if eng, err = e.Engine(); err != nil {
+			return nil, err
+		}
+	}
+	if o.StoragePath == "" {
+		o.StoragePath = filepath.Join(e.dir, "storage.db")
+	}
+	st, err := e.store(o.StoragePath)
 	if err != nil {
 		return nil, err
 	}
-	o.Name = m.Metadata.Name
-	o.Routes = Routes(m)
-	if o.Permissions == nil {
-		o.Permissions = m.Spec.Permissions
+	g := &Loaded{Logs: &LogCapture{}, Kube: &CountingKube{Client: kube.NewFixture()}, Storage: st}
+	p, err := f.Load(e.ctx, eng, plugindir.Options{
+		Storage: st, Kube: g.Kube, Logger: slog.New(g.Logs), Limits: o.Limits,
+		MaxInstances: o.MaxInstances, Config: o.Config, Permissions: o.Permissions,
+	})
+	if err != nil {
+		return nil, err
 	}
-	if o.Config == nil {
-		o.Config = m.ConfigValues()
-	}
-	if o.Limits.MemoryPages == 0 {
-		o.Limits.MemoryPages = m.MemoryLimitPages()
-	}
-	return e.LoadGuest(wasm, o)
-}
-
-// Routes converts a manifest's backend routes for package plugin.
-func Routes(m *manifest.Manifest) []plugin.Route {
-	var rs []plugin.Route
-	for _, r := range m.Routes() {
-		rs = append(rs, plugin.Route{Path: r.Path, Methods: r.Methods, Handler: r.Handler})
-	}
-	return rs
+	e.defer_(func() error { return p.Close(context.Background()) })
+	g.Plugin = p
+	return g, nil
 }
 
 // LogCapture is a slog.Handler that keeps every record's message and

@@ -5,21 +5,43 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/kspbench/kspbench/conformance"
-	"github.com/kspbench/kspbench/worker"
+	"github.com/kspbench/kspbench/internal/catalog"
+	"github.com/kspbench/kspbench/internal/workerbin"
 )
 
-var cgoBindings = []string{"github.com/bytecodealliance/wasmtime-go/v39", "github.com/wasmerio/wasmer-go/wasmer"}
+// cgoBindings are the Go packages of the cgo engines' bindings, from the
+// engine catalog.
+func cgoBindings() []string {
+	var out []string
+	for _, e := range catalog.Engines {
+		if e.Cgo {
+			out = append(out, e.Package)
+		}
+	}
+	return out
+}
+
+// tagSets are the build tag sets a binary can be built with: none, and each
+// engine's own tag.
+func tagSets() []string {
+	sets := []string{""}
+	for _, e := range catalog.Engines {
+		if e.Tag != "" {
+			sets = append(sets, e.Tag)
+		}
+	}
+	return sets
+}
 
 // TestNoBinaryLinksBothCgoEngines walks the dependency graph of every main
 // package and every test binary in the repository, under each engine's build
 // tags, and fails if one would link both wasmtime-go and wasmer-go.
 func TestNoBinaryLinksBothCgoEngines(t *testing.T) {
-	root, err := conformance.RepoRoot()
+	root, err := workerbin.RepoRoot()
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, tags := range []string{"", "wasmtime", "wasmer"} {
+	for _, tags := range tagSets() {
 		// Each line: the package (or test binary), then its dependencies.
 		out := goList(t, root, "-tags", tags, "-deps=false", "-test", "-f", `{{.ImportPath}} {{if or (eq .Name "main") .ForTest}}{{join .Deps " "}}{{end}}`, "./...")
 		binaries := 0
@@ -30,7 +52,7 @@ func TestNoBinaryLinksBothCgoEngines(t *testing.T) {
 			}
 			binaries++
 			var linked []string
-			for _, b := range cgoBindings {
+			for _, b := range cgoBindings() {
 				if strings.Contains(" "+deps+" ", " "+b+" ") {
 					linked = append(linked, b)
 				}
@@ -49,11 +71,11 @@ func TestNoBinaryLinksBothCgoEngines(t *testing.T) {
 // TestBothEngineTagsDoNotCompile checks that asking for both cgo engines in
 // one binary fails at compile time with a message that says why.
 func TestBothEngineTagsDoNotCompile(t *testing.T) {
-	root, err := conformance.RepoRoot()
+	root, err := workerbin.RepoRoot()
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(worker.GoTool(), "vet", "-tags", "wasmtime,wasmer", "./cmd/kspbench")
+	cmd := exec.Command(workerbin.GoTool(), "vet", "-tags", "wasmtime,wasmer", "./cmd/kspbench")
 	cmd.Dir = root
 	out, err := cmd.CombinedOutput()
 	if err == nil {
@@ -66,7 +88,7 @@ func TestBothEngineTagsDoNotCompile(t *testing.T) {
 
 func goList(t *testing.T, dir string, args ...string) string {
 	t.Helper()
-	cmd := exec.Command(worker.GoTool(), append([]string{"list"}, args...)...)
+	cmd := exec.Command(workerbin.GoTool(), append([]string{"list"}, args...)...)
 	cmd.Dir = dir
 	out, err := cmd.Output()
 	if err != nil {

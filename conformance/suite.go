@@ -7,11 +7,12 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"strings"
-	"testing"
 	"time"
 
 	"github.com/kspbench/kspbench/engines"
+	"github.com/kspbench/kspbench/internal/results"
 )
 
 // Config says which engine to test and where the suite finds what it needs.
@@ -35,27 +36,6 @@ type Config struct {
 	Deadline time.Duration
 }
 
-// Outcome is the verdict of one case on one engine.
-type Outcome string
-
-// Outcomes.
-const (
-	Pass        Outcome = "pass"
-	Fail        Outcome = "fail"
-	Unsupported Outcome = "unsupported"
-)
-
-// Result is the outcome of one case.
-type Result struct {
-	Case     string        `json:"case"`
-	Outcome  Outcome       `json:"outcome"`
-	Detail   string        `json:"detail,omitempty"`
-	Duration time.Duration `json:"duration_ns"`
-	// Recycle asks a process that runs cases to restart before the next case,
-	// because this one left work running that only ending the process stops.
-	Recycle bool `json:"recycle,omitempty"`
-}
-
 // Case is one check of the suite.
 type Case struct {
 	Name string
@@ -76,7 +56,7 @@ func (e *UnsupportedError) Error() string { return "unsupported: " + e.Reason }
 func Cases() []Case {
 	var cs, last []Case
 	for _, c := range append(append(append(append([]Case{}, engineCases...), loadCases...), abiCases...), pluginCases...) {
-		if interruptCases[c.Name] {
+		if slices.Contains(results.InterruptCases, c.Name) {
 			last = append(last, c)
 		} else {
 			cs = append(cs, c)
@@ -87,8 +67,6 @@ func Cases() []Case {
 	// would slow every case after it.
 	return append(cs, last...)
 }
-
-var interruptCases = map[string]bool{"abi/deadline": true, "abi/cancel": true}
 
 // Lookup returns the case called name.
 func Lookup(name string) (Case, bool) {
@@ -130,24 +108,6 @@ func RunCase(ctx context.Context, cfg Config, c Case) (res Result) {
 	return res
 }
 
-// Run runs every case as a subtest of t. Failures are reported with
-// t.Error; a case the engine does not support is skipped with the reason,
-// which `go test -v` prints as "unsupported: <reason>".
-func Run(t *testing.T, cfg Config) {
-	t.Helper()
-	for _, c := range Cases() {
-		t.Run(c.Name, func(t *testing.T) {
-			r := RunCase(context.Background(), cfg, c)
-			switch r.Outcome {
-			case Fail:
-				t.Error(r.Detail)
-			case Unsupported:
-				t.Skip("unsupported: " + r.Detail)
-			}
-		})
-	}
-}
-
 // caseDir turns a case name into a folder name.
 func caseDir(name string) string { return strings.NewReplacer("/", "_", " ", "_").Replace(name) }
 
@@ -166,22 +126,4 @@ func (e *Env) open(name string) error {
 		e.cfg.Deadline = 250 * time.Millisecond
 	}
 	return nil
-}
-
-// TestConfig returns a Config for running the suite from a test of an engine
-// package: the cluster-monitor plugin built from this source tree into a
-// temporary folder, and temporary folders for the cases and a shared cache.
-func TestConfig(tb testing.TB, engine string, open func(engines.Config) (engines.Engine, error)) Config {
-	tb.Helper()
-	root, err := RepoRoot()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	dir := tb.TempDir()
-	cm, err := BuildClusterMonitor(context.Background(), root, dir)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return Config{Engine: engine, Open: open, ClusterMonitorDir: cm,
-		TempDir: filepath.Join(dir, "cases"), CacheDir: filepath.Join(dir, "cache")}
 }

@@ -27,6 +27,9 @@ type Options struct {
 	MaxInstances int
 	// Config overrides values of the manifest's spec.configuration.
 	Config map[string]string
+	// Permissions, when not nil, replace the manifest's spec.permissions
+	// (a test that denies a permission the manifest grants).
+	Permissions []string
 }
 
 // Folder is a plugin folder read from disk.
@@ -72,8 +75,15 @@ func (f *Folder) Services(o Options) (*host.Services, error) {
 	}
 	return host.NewServices(host.Config{
 		Plugin: f.Manifest.Metadata.Name, Logger: o.Logger, Config: cfg, Storage: o.Storage,
-		Kube: o.Kube, Permissions: f.Manifest.Spec.Permissions, Limits: f.limits(o.Limits),
+		Kube: o.Kube, Permissions: f.permissions(o), Limits: f.limits(o.Limits),
 	})
+}
+
+func (f *Folder) permissions(o Options) []string {
+	if o.Permissions != nil {
+		return o.Permissions
+	}
+	return f.Manifest.Spec.Permissions
 }
 
 func (f *Folder) limits(l abi.Limits) abi.Limits {

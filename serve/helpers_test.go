@@ -49,14 +49,14 @@ func runTests(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(tmp)
-	root, err := conformance.RepoRoot()
+	src, err := conformance.PluginSource()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	if clusterMonitorDir, err = conformance.BuildClusterMonitor(ctx, root, filepath.Join(tmp, "build")); err != nil {
+	if clusterMonitorDir, err = conformance.BuildClusterMonitor(ctx, src, filepath.Join(tmp, "build")); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}

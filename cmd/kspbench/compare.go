@@ -9,8 +9,9 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/kspbench/kspbench/conformance"
-	"github.com/kspbench/kspbench/worker"
+	"github.com/kspbench/kspbench/internal/catalog"
+	"github.com/kspbench/kspbench/internal/runner"
+	"github.com/kspbench/kspbench/internal/workerbin"
 )
 
 // runCompare compares two run folders engine by engine with benchstat's
@@ -31,9 +32,9 @@ func runCompare(ctx context.Context, _ io.Reader, stdout, stderr io.Writer, args
 		return errors.New("compare: want two run folders")
 	}
 	oldDir, newDir := fs.Arg(0), fs.Arg(1)
-	root, rootErr := conformance.RepoRoot()
+	root, rootErr := workerbin.RepoRoot()
 	compared := 0
-	for _, e := range worker.AllEngines {
+	for _, e := range catalog.Names() {
 		oldFile, newFile := filepath.Join(oldDir, e+".txt"), filepath.Join(newDir, e+".txt")
 		_, errOld := os.Stat(oldFile)
 		_, errNew := os.Stat(newFile)
@@ -43,7 +44,7 @@ func runCompare(ctx context.Context, _ io.Reader, stdout, stderr io.Writer, args
 			}
 			continue
 		}
-		out, err := benchstat(ctx, root, rootErr, "old="+oldFile, "new="+newFile)
+		out, err := runner.Benchstat(ctx, root, rootErr, "old="+oldFile, "new="+newFile)
 		if err != nil {
 			return fmt.Errorf("compare %s: %w", e, err)
 		}

@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/kspbench/kspbench/loadgen"
+	"github.com/kspbench/kspbench/internal/loadgen"
 )
 
 // runLoad drives HTTP load at a URL and prints the result as JSON: the load

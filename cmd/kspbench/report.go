@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/kspbench/kspbench/report"
+	"github.com/kspbench/kspbench/internal/report"
 )
 
 // runReport writes a run folder's summary.md and charts again from its

@@ -6,12 +6,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/kspbench/kspbench/worker"
+	"github.com/kspbench/kspbench/internal/catalog"
 	"golang.org/x/perf/benchfmt"
 )
 
@@ -20,48 +21,21 @@ func TestRunFlags(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if o.count != 3 || o.benchTime != 20*time.Millisecond || o.conformance || !slices.Equal(o.engines, worker.AllEngines) {
+	if o.Count != 3 || o.BenchTime != 20*time.Millisecond || o.Conformance || !slices.Equal(o.Engines, catalog.On(runtime.GOOS, runtime.GOARCH)) {
 		t.Errorf("--quick gives %+v", o)
 	}
 	o, err = parseRunFlags([]string{"--quick", "--count", "5", "--engines", "wasmer,wazero"}, &bytes.Buffer{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if o.count != 5 || !slices.Equal(o.engines, []string{"wasmer", "wazero"}) {
+	if o.Count != 5 || !slices.Equal(o.Engines, []string{"wasmer", "wazero"}) {
 		t.Errorf("an explicit flag must win over --quick: %+v", o)
 	}
-	for _, bad := range [][]string{{"--engines", "v8"}, {"--count", "0"}, {"--bench", "("}, {"extra"}} {
+	for _, bad := range [][]string{{"--engines", "v8"}, {"--count", "0"}, {"--bench", "("}, {"--bench", "NoSuchWorkload"}, {"--plugin", "/no/such/folder"}, {"extra"}} {
 		if _, err := parseRunFlags(bad, &bytes.Buffer{}); err == nil {
 			t.Errorf("%v: no error", bad)
 		}
 	}
-}
-
-func TestShuffledIsASeededPermutation(t *testing.T) {
-	seen := map[string]bool{}
-	for sample := range 20 {
-		a, b := shuffled(3, 7, sample), shuffled(3, 7, sample)
-		if !slices.Equal(a, b) {
-			t.Fatalf("sample %d: %v then %v from the same seed", sample, a, b)
-		}
-		sorted := slices.Sorted(slices.Values(a))
-		if !slices.Equal(sorted, []int{0, 1, 2}) {
-			t.Fatalf("not a permutation: %v", a)
-		}
-		seen[strings.Trim(strings.Join(strings.Fields(strings.Trim(strings.ReplaceAll(fmtInts(a), ",", " "), "[]")), ","), ",")] = true
-	}
-	if len(seen) < 3 {
-		t.Errorf("20 samples used only %d orders", len(seen))
-	}
-}
-
-func fmtInts(a []int) string {
-	var b strings.Builder
-	for _, v := range a {
-		b.WriteByte(byte('0' + v))
-		b.WriteByte(',')
-	}
-	return b.String()
 }
 
 // TestRunEndToEnd runs the main job small, on wazero, and checks the report
@@ -126,26 +100,6 @@ func TestRunEndToEnd(t *testing.T) {
 		if !strings.Contains(string(b), "Call/op=noop/via=harness") || strings.Contains(strings.ToLower(string(b)), "error") {
 			t.Errorf("benchstat.txt:\n%s", b)
 		}
-	}
-}
-
-func TestBenchFilterLevels(t *testing.T) {
-	f, err := newBenchFilter("Call|Copy/.*/size=64B$")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for name, want := range map[string]bool{
-		"Call/op=noop/via=harness":                     false, // level 3 "size=64B$" does not match "via=harness"
-		"Copy/dir=host-to-guest/size=64B/via=harness":  true,
-		"Copy/dir=host-to-guest/size=4KiB/via=harness": false,
-		"ColdStart/guest=reference/phase=compile":      false,
-	} {
-		if got := f.matchFigure(name); got != want {
-			t.Errorf("%s: %v, want %v", name, got, want)
-		}
-	}
-	if !f.matchWorkload("Call") || !f.matchWorkload("Copy") || f.matchWorkload("Footprint") {
-		t.Error("workload selection")
 	}
 }
 

@@ -17,11 +17,12 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/kspbench/kspbench/conformance"
 	"github.com/kspbench/kspbench/engines"
 	"github.com/kspbench/kspbench/host/kube"
+	"github.com/kspbench/kspbench/internal/catalog"
+	"github.com/kspbench/kspbench/internal/runner"
+	"github.com/kspbench/kspbench/internal/workerbin"
 	"github.com/kspbench/kspbench/serve"
-	"github.com/kspbench/kspbench/worker"
 )
 
 // serveOptions are the flags of `kspbench serve`.
@@ -62,7 +63,7 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveOptions, error) {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	o := &serveOptions{maxBody: byteSize(4 << 20), maxUpload: byteSize(32 << 20)}
-	fs.StringVar(&o.engine, "engine", "wazero", "engine to run plugins on: "+strings.Join(worker.AllEngines, ", ")+"; one this binary does not link is run by re-executing the binary that does")
+	fs.StringVar(&o.engine, "engine", "wazero", "engine to run plugins on: "+strings.Join(catalog.Names(), ", ")+"; one this binary does not link is run by re-executing the binary that does")
 	fs.StringVar(&o.plugins, "plugins", filepath.Join("build", "plugins"), "folder of plugin folders (each a plugin.yml and its wasm; make -C plugins/cluster-monitor install puts one in build/plugins)")
 	fs.StringVar(&o.addr, "addr", "127.0.0.1:4000", "address to listen on; :4000 for every interface, 127.0.0.1:0 for any free port (see --ready-file)")
 	fs.StringVar(&o.data, "data", "", "bbolt file of the plugins' storage (default: kspbench-data.db beside the plugins folder)")
@@ -101,8 +102,8 @@ flags:`)
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("serve: unexpected argument %q", fs.Arg(0))
 	}
-	if _, ok := worker.EngineTags[o.engine]; !ok {
-		return nil, fmt.Errorf("serve: --engine: unknown engine %q (known: %s)", o.engine, strings.Join(worker.AllEngines, ", "))
+	if _, err := catalog.Get(o.engine); err != nil {
+		return nil, fmt.Errorf("serve: --engine: %w", err)
 	}
 	if o.kubeconfig != "" && o.inCluster {
 		return nil, errors.New("serve: --kubeconfig and --in-cluster exclude each other")
@@ -151,8 +152,8 @@ func runServe(ctx context.Context, _ io.Reader, _, stderr io.Writer, args []stri
 		return err
 	}
 	if reexec {
-		root, rootErr := conformance.RepoRoot()
-		bin, err := engineBinary(ctx, o.workers, root, rootErr, o.engine, func(msg string) { logger.Info(msg) })
+		root, rootErr := workerbin.RepoRoot()
+		bin, err := workerbin.Find(ctx, o.workers, root, rootErr, o.engine, func(msg string) { logger.Info(msg) })
 		if err != nil {
 			return fmt.Errorf("serve: %w", err)
 		}
@@ -160,7 +161,7 @@ func runServe(ctx context.Context, _ io.Reader, _, stderr io.Writer, args []stri
 			"engine", o.engine, "linked", engines.Drivers(), "binary", bin)
 		return reexecServe(bin, args, append(os.Environ(), reexecEnv+"="+o.engine))
 	}
-	if linked := linkedBindings(); len(linked) > 1 {
+	if linked := runner.LinkedBindings(); len(linked) > 1 {
 		return fmt.Errorf("serve: this binary links %s; a process may link at most one cgo engine", strings.Join(linked, " and "))
 	}
 
@@ -208,15 +209,16 @@ func runServe(ctx context.Context, _ io.Reader, _, stderr io.Writer, args []stri
 // this process for, "" when none did: a binary re-executed for an engine it
 // does not link is an error, not another re-exec.
 func needsReexec(engine string, linked []string, already string) (bool, error) {
-	if _, ok := worker.EngineTags[engine]; !ok {
-		return false, fmt.Errorf("serve: unknown engine %q (known: %s)", engine, strings.Join(worker.AllEngines, ", "))
+	e, err := catalog.Get(engine)
+	if err != nil {
+		return false, fmt.Errorf("serve: %w", err)
 	}
 	if slices.Contains(linked, engine) {
 		return false, nil
 	}
 	if already != "" {
 		return false, fmt.Errorf("serve: this binary was re-executed for engine %s but links only %s; rebuild it with -tags %s",
-			already, strings.Join(linked, ", "), strings.Join(worker.EngineTags[engine], ","))
+			already, strings.Join(linked, ", "), strings.Join(e.Tags(), ","))
 	}
 	return true, nil
 }

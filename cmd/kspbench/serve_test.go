@@ -19,7 +19,7 @@ import (
 	"time"
 
 	"github.com/kspbench/kspbench/conformance"
-	"github.com/kspbench/kspbench/worker"
+	"github.com/kspbench/kspbench/internal/workerbin"
 )
 
 func TestNeedsReexec(t *testing.T) {
@@ -85,22 +85,26 @@ func TestServeCommand(t *testing.T) {
 	if testing.Short() || runtime.GOOS == "windows" {
 		t.Skip("builds kspbench, its wasmtime binary and the plugin; signals a process")
 	}
-	root, err := conformance.RepoRoot()
+	root, err := workerbin.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := conformance.PluginSource()
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
 	tmp := t.TempDir()
-	if _, err := conformance.BuildClusterMonitor(ctx, root, filepath.Join(tmp, "plugins")); err != nil {
+	if _, err := conformance.BuildClusterMonitor(ctx, src, filepath.Join(tmp, "plugins")); err != nil {
 		t.Fatal(err)
 	}
 	bin := filepath.Join(tmp, "bin", "kspbench")
-	build := exec.Command(worker.GoTool(), "build", "-o", bin, "./cmd/kspbench")
+	build := exec.Command(workerbin.GoTool(), "build", "-o", bin, "./cmd/kspbench")
 	build.Dir = root
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
-	if _, err := worker.Build(ctx, worker.GoTool(), root, "wasmtime", filepath.Join(tmp, "bin")); err != nil {
+	if _, err := workerbin.Build(ctx, workerbin.GoTool(), root, "wasmtime", filepath.Join(tmp, "bin")); err != nil {
 		t.Fatal(err)
 	}
 	for _, engine := range []string{"wazero", "wasmtime"} {

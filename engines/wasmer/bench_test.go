@@ -4,7 +4,7 @@ import (
 	"context"
 	"testing"
 
-	"github.com/kspbench/kspbench/bench"
+	"github.com/kspbench/kspbench/internal/bench"
 	"github.com/kspbench/kspbench/conformance"
 	"github.com/kspbench/kspbench/engines"
 	"github.com/kspbench/kspbench/engines/baselinetest"

@@ -11,7 +11,7 @@ import (
 )
 
 func TestConformance(t *testing.T) {
-	conformance.Run(t, conformance.TestConfig(t, wasmer.Name, wasmer.Open))
+	conformance.Run(t, wasmer.Open, conformance.EngineName(wasmer.Name))
 }
 
 func TestPinnedVersionMatchesGoMod(t *testing.T) {

@@ -8,7 +8,7 @@ import (
 
 	wt "github.com/bytecodealliance/wasmtime-go/v39"
 	"github.com/kspbench/kspbench/abi"
-	"github.com/kspbench/kspbench/bench"
+	"github.com/kspbench/kspbench/internal/bench"
 	"github.com/kspbench/kspbench/conformance"
 	"github.com/kspbench/kspbench/engines"
 	"github.com/kspbench/kspbench/engines/baselinetest"

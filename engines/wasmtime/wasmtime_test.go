@@ -16,7 +16,7 @@ import (
 )
 
 func TestConformance(t *testing.T) {
-	conformance.Run(t, conformance.TestConfig(t, wasmtime.Name, wasmtime.Open))
+	conformance.Run(t, wasmtime.Open, conformance.EngineName(wasmtime.Name))
 }
 
 // TestConformancePulley runs the suite on Wasmtime's Pulley interpreter,

@@ -12,7 +12,7 @@ import (
 )
 
 func TestConformance(t *testing.T) {
-	conformance.Run(t, conformance.TestConfig(t, wazero.Name, wazero.Open))
+	conformance.Run(t, wazero.Open, conformance.EngineName(wazero.Name))
 }
 
 func TestPinnedVersionMatchesGoMod(t *testing.T) {

@@ -1,0 +1,102 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"time"
+
+	"github.com/kspbench/kspbench/engines"
+	"github.com/kspbench/kspbench/internal/results"
+	"github.com/kspbench/kspbench/plugindir"
+)
+
+// Value and Sample are defined in package results, where reports read them.
+type (
+	Value  = results.Value
+	Sample = results.Sample
+)
+
+// Config says what a workload runs on.
+type Config struct {
+	// Open opens the engine under test.
+	Open func(engines.Config) (engines.Engine, error)
+	// PluginDir is a plugin folder (plugin.yml and its wasm) for the cold
+	// start, footprint and throughput workloads.
+	PluginDir string
+	// Reference is the reference guest's wasm, for calls and copies.
+	Reference []byte
+	// TempDir holds compilation caches.
+	TempDir string
+	// BenchTime is how long each timed figure runs per sample; zero means
+	// 100ms.
+	BenchTime time.Duration
+	// Instances is how many instances the footprint workload creates; zero
+	// means 10.
+	Instances int
+}
+
+// Workload is one family of figures.
+type Workload struct {
+	Name string
+	Doc  string
+	Run  func(ctx context.Context, cfg Config) ([]Sample, error)
+}
+
+// Workloads lists every workload in a fixed order.
+func Workloads() []Workload {
+	return []Workload{
+		{results.ColdStart, "compile (no cache, warm cache), instantiate, _initialize, first call, time to first response", ColdStart},
+		{results.Call, "empty export, handler round trip, guest-to-host call; through the harness and through the engine's API", Calls},
+		{results.Copy, "host-to-guest and guest-to-host copies at 64 B to 1 MiB, beside Go's copy", Copies},
+		{results.Footprint, "resident memory and linear memory per instance, compiled module size", Footprint},
+		{results.Throughput, "calls per second, one instance per goroutine on every core", Throughput},
+	}
+}
+
+// Lookup returns the workload called name.
+func Lookup(name string) (Workload, bool) {
+	for _, w := range Workloads() {
+		if w.Name == name {
+			return w, true
+		}
+	}
+	return Workload{}, false
+}
+
+func (c Config) benchTime() time.Duration {
+	if c.BenchTime <= 0 {
+		return 100 * time.Millisecond
+	}
+	return c.BenchTime
+}
+
+func (c Config) plugin() (*plugindir.Folder, error) {
+	if c.PluginDir == "" {
+		return nil, errors.New("bench: Config.PluginDir is empty")
+	}
+	return plugindir.Read(c.PluginDir)
+}
+
+func (c Config) cacheDir(name string) string { return filepath.Join(c.TempDir, "cache-"+name) }
+
+// timed runs body(n) for about the configured time and returns its sample:
+// seconds per op, and the Go heap's bytes and allocations per op. (B/op
+// counts only the Go heap: memory a cgo engine allocates in C is not in it.)
+func timed(c Config, name string, body func(n int)) Sample {
+	return measure(c.benchTime(), body).sample(name)
+}
+
+func seconds(d time.Duration) Value { return Value{Value: d.Seconds(), Unit: "sec/op"} }
+
+// check turns an unexpected answer into an error naming the figure.
+func check(figure string, got, want []byte, err error) error {
+	if err != nil {
+		return fmt.Errorf("bench %s: %w", figure, err)
+	}
+	if string(got) != string(want) {
+		return fmt.Errorf("bench %s: got %d bytes %.40q, want %d bytes %.40q: not timing a wrong answer", figure, len(got), got, len(want), want)
+	}
+	return nil
+}

@@ -1,0 +1,234 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync/atomic"
+
+	"github.com/kspbench/kspbench/abi"
+	"github.com/kspbench/kspbench/engines"
+	"github.com/kspbench/kspbench/host"
+	"github.com/kspbench/kspbench/host/kube"
+	"github.com/kspbench/kspbench/host/storage"
+	"github.com/kspbench/kspbench/internal/results"
+	"github.com/kspbench/kspbench/plugin"
+)
+
+// HostCallsPerOp is how many guest-to-host calls one call of call_host makes
+// in the host-call figures; their time is reported per host call.
+const HostCallsPerOp = 100
+
+// quiet is the logger of plugins in benchmarks: guests log on every call,
+// and writing that out would be timed.
+var quiet = slog.New(slog.DiscardHandler)
+
+// referenceServices are the host services the reference guest is bound to
+// in benchmarks: real services with an in-memory store and no log output.
+func referenceServices() (*host.Services, error) {
+	return host.NewServices(host.Config{
+		Plugin: "reference", Logger: quiet,
+		Storage: storage.NewMemory(), Kube: kube.NewFixture(),
+	})
+}
+
+// callFixture is the reference guest instantiated through the harness and,
+// where the adapter offers it, through the engine's own API.
+type callFixture struct {
+	eng      engines.Engine
+	p        *plugin.Plugin
+	inst     *plugin.Instance
+	baseline engines.Baseline // nil when the adapter has no Baseliner
+}
+
+func newCallFixture(ctx context.Context, c Config) (*callFixture, error) {
+	eng, err := c.Open(engines.Config{})
+	if err != nil {
+		return nil, err
+	}
+	fx := &callFixture{eng: eng}
+	svc, err := referenceServices()
+	if err != nil {
+		fx.close(ctx)
+		return nil, err
+	}
+	if fx.p, err = plugin.Load(ctx, eng, c.Reference, plugin.Spec{Name: "reference", Handlers: []string{"handle_echo"}, Imports: svc}); err != nil {
+		fx.close(ctx)
+		return nil, err
+	}
+	if fx.inst, err = fx.p.NewInstance(ctx); err != nil {
+		fx.close(ctx)
+		return nil, err
+	}
+	if bl, ok := eng.(engines.Baseliner); ok {
+		if fx.baseline, err = bl.Baseline(ctx, c.Reference); err != nil {
+			fx.close(ctx)
+			return nil, fmt.Errorf("bench: engine baseline: %w", err)
+		}
+	}
+	return fx, nil
+}
+
+func (fx *callFixture) close(ctx context.Context) {
+	if fx.baseline != nil {
+		fx.baseline.Close(ctx)
+	}
+	if fx.inst != nil {
+		fx.inst.Close(ctx)
+	}
+	if fx.p != nil {
+		fx.p.Close(ctx)
+	}
+	fx.eng.Close(ctx)
+}
+
+// countingImports counts host_get_config calls, to check that call_host(n)
+// really makes n host calls before it is timed.
+type countingImports struct {
+	abi.Imports
+	n atomic.Int64
+}
+
+func (c *countingImports) GetConfig(ctx context.Context, key []byte) ([]byte, abi.Status) {
+	c.n.Add(1)
+	return c.Imports.GetConfig(ctx, key)
+}
+
+// checkHostCalls checks on a separate instance that call_host(n) makes n
+// host calls that find no key.
+func checkHostCalls(ctx context.Context, eng engines.Engine, wasm []byte) error {
+	svc, err := referenceServices()
+	if err != nil {
+		return err
+	}
+	ci := &countingImports{Imports: svc}
+	mod, err := eng.Compile(ctx, wasm, engines.ModuleConfig{})
+	if err != nil {
+		return err
+	}
+	defer mod.Close(ctx)
+	in, err := mod.Instantiate(ctx, ci)
+	if err != nil {
+		return err
+	}
+	defer in.Close(ctx)
+	stack := []uint64{7}
+	if err := in.Function("call_host").Call(ctx, stack); err != nil {
+		return err
+	}
+	if n := ci.n.Load(); n != 7 {
+		return fmt.Errorf("bench Call/op=hostcall: call_host(7) made %d host calls: not timing a wrong answer", n)
+	}
+	return nil
+}
+
+// Calls measures the cost of crossing the boundary: an empty export, a
+// 64-byte handler round trip and a guest-to-host call, each through the
+// harness (engines and plugin) and through the engine's own API; and the
+// round trip through a plugin's pool under its call deadline, as a serving
+// host makes it.
+func Calls(_ context.Context, c Config) ([]Sample, error) {
+	// Every figure runs under a context that never ends, on both paths: the
+	// engine's own API is called without any deadline machinery, so the
+	// harness must be too, or the comparison would time the deadline, not
+	// the harness. The pooled figure below includes the call deadline; it is
+	// what a serving host pays.
+	ctx := context.Background()
+	fx, err := newCallFixture(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	defer fx.close(ctx)
+	if err := checkHostCalls(ctx, fx.eng, c.Reference); err != nil {
+		return nil, err
+	}
+	in64 := []byte("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef")
+	noop := fx.inst.Engine().Function("noop")
+	callHost := fx.inst.Engine().Function("call_host")
+	if noop == nil || callHost == nil {
+		return nil, errors.New("bench: the reference guest lacks noop or call_host")
+	}
+	got, err := fx.inst.Call(ctx, "handle_echo", in64)
+	if err := check(results.CallName(results.OpEcho64, results.ViaHarness), got, in64, err); err != nil {
+		return nil, err
+	}
+	var out []Sample
+	out = append(out, timed(c, results.CallName(results.OpNoop, results.ViaHarness), func(n int) {
+		stack := make([]uint64, 1)
+		for range n {
+			if err := noop.Call(ctx, stack[:0]); err != nil {
+				panic(err)
+			}
+		}
+	}))
+	out = append(out, timed(c, results.CallName(results.OpEcho64, results.ViaHarness), func(n int) {
+		for range n {
+			if _, err := fx.inst.Call(ctx, "handle_echo", in64); err != nil {
+				panic(err)
+			}
+		}
+	}))
+	// What a serving host pays: a pooled instance and the call deadline
+	// (package plugin's Plugin.Call), on top of the ABI round trip.
+	got, err = fx.p.Call(ctx, "handle_echo", in64)
+	if err := check(results.CallName(results.OpEcho64, results.ViaPool), got, in64, err); err != nil {
+		return nil, err
+	}
+	out = append(out, timed(c, results.CallName(results.OpEcho64, results.ViaPool), func(n int) {
+		for range n {
+			if _, err := fx.p.Call(ctx, "handle_echo", in64); err != nil {
+				panic(err)
+			}
+		}
+	}))
+	out = append(out, perHostCall(timed(c, results.CallName(results.OpHostcall, results.ViaHarness), func(n int) {
+		stack := make([]uint64, 1)
+		for range n {
+			stack[0] = HostCallsPerOp
+			if err := callHost.Call(ctx, stack); err != nil {
+				panic(err)
+			}
+		}
+	})))
+	if bl := fx.baseline; bl != nil {
+		got, err := bl.Echo(ctx, in64)
+		if err := check(results.CallName(results.OpEcho64, results.ViaEngine), got, in64, err); err != nil {
+			return nil, err
+		}
+		if err := bl.CallHost(ctx, 3); err != nil {
+			return nil, fmt.Errorf("bench Call/op=hostcall/via=engine: %w", err)
+		}
+		out = append(out, timed(c, results.CallName(results.OpNoop, results.ViaEngine), func(n int) {
+			for range n {
+				if err := bl.Noop(ctx); err != nil {
+					panic(err)
+				}
+			}
+		}))
+		out = append(out, timed(c, results.CallName(results.OpEcho64, results.ViaEngine), func(n int) {
+			for range n {
+				if _, err := bl.Echo(ctx, in64); err != nil {
+					panic(err)
+				}
+			}
+		}))
+		out = append(out, perHostCall(timed(c, results.CallName(results.OpHostcall, results.ViaEngine), func(n int) {
+			for range n {
+				if err := bl.CallHost(ctx, HostCallsPerOp); err != nil {
+					panic(err)
+				}
+			}
+		})))
+	}
+	return out, nil
+}
+
+// perHostCall restates a call_host(HostCallsPerOp) sample per host call.
+func perHostCall(s Sample) Sample {
+	s.Iters *= HostCallsPerOp
+	for i := range s.Values {
+		s.Values[i].Value /= HostCallsPerOp
+	}
+	return s
+}

@@ -1,0 +1,117 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"sync/atomic"
+
+	"github.com/kspbench/kspbench/abi"
+	"github.com/kspbench/kspbench/engines"
+	"github.com/kspbench/kspbench/host/storage"
+	"github.com/kspbench/kspbench/plugin"
+	"github.com/kspbench/kspbench/plugindir"
+)
+
+// Throughput measures calls per second with every core busy, one instance
+// per goroutine: the reference guest's 64-byte echo, and the plugin's first
+// GET route.
+func Throughput(ctx context.Context, c Config) ([]Sample, error) {
+	f, err := c.plugin()
+	if err != nil {
+		return nil, err
+	}
+	eng, err := c.Open(engines.Config{CacheDir: c.cacheDir(f.Manifest.Metadata.Name)})
+	if err != nil {
+		return nil, err
+	}
+	defer eng.Close(ctx)
+	svc, err := referenceServices()
+	if err != nil {
+		return nil, err
+	}
+	ref, err := plugin.Load(ctx, eng, c.Reference, plugin.Spec{Name: "reference", Handlers: []string{"handle_echo"}, Imports: svc})
+	if err != nil {
+		return nil, err
+	}
+	defer ref.Close(ctx)
+	p, err := f.Load(ctx, eng, plugindir.Options{Logger: quiet, Storage: storage.NewMemory()})
+	if err != nil {
+		return nil, err
+	}
+	defer p.Close(ctx)
+	route, err := firstGetRoute(f)
+	if err != nil {
+		return nil, err
+	}
+	in64 := make([]byte, 64)
+	figures := []struct {
+		name string
+		p    *plugin.Plugin
+		call func(*plugin.Instance) ([]byte, error)
+		want func([]byte) bool
+	}{
+		{"Throughput/guest=reference/op=echo-64B", ref,
+			func(i *plugin.Instance) ([]byte, error) { return i.Call(ctx, "handle_echo", in64) },
+			func(b []byte) bool { return len(b) == 64 }},
+		{"Throughput/guest=" + f.Manifest.Metadata.Name + "/op=get-" + trimSlash(route.Path), p,
+			func(i *plugin.Instance) ([]byte, error) {
+				x := &abi.Exchange{Request: abi.Request{Method: "GET", Path: route.Path, Route: route.Path}}
+				return i.Call(abi.WithExchange(ctx, x), route.Handler, nil)
+			},
+			func(b []byte) bool { return len(b) > 0 }},
+	}
+	var out []Sample
+	for _, fig := range figures {
+		check, err := fig.p.NewInstance(ctx)
+		if err != nil {
+			return nil, err
+		}
+		got, err := fig.call(check)
+		check.Close(ctx)
+		if err != nil || !fig.want(got) {
+			return nil, fmt.Errorf("bench %s: answer of %d bytes (%v): not timing a wrong answer", fig.name, len(got), err)
+		}
+		// One instance per goroutine, created before the clock starts.
+		procs := runtime.GOMAXPROCS(0)
+		pool := make(chan *plugin.Instance, procs)
+		for range procs {
+			i, err := fig.p.NewInstance(ctx)
+			if err != nil {
+				return nil, err
+			}
+			defer i.Close(ctx)
+			pool <- i
+		}
+		insts := make([]*plugin.Instance, 0, procs)
+		for range procs {
+			insts = append(insts, <-pool)
+		}
+		var failed atomic.Pointer[error]
+		s := measureParallel(c.benchTime(), procs, func(g int, next func() bool) {
+			for next() {
+				if _, err := fig.call(insts[g]); err != nil {
+					failed.CompareAndSwap(nil, &err)
+					return
+				}
+			}
+		}).sample(fig.name)
+		if err := failed.Load(); err != nil {
+			return nil, fmt.Errorf("bench %s: %w", fig.name, *err)
+		}
+		secPerOp := s.Values[0].Value
+		s.Values = append(s.Values, Value{Value: 1 / secPerOp, Unit: "calls/s"})
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+func trimSlash(p string) string {
+	for len(p) > 0 && p[0] == '/' {
+		p = p[1:]
+	}
+	if p == "" {
+		return "root"
+	}
+	return p
+}

@@ -1,0 +1,60 @@
+package report
+
+import (
+	"github.com/kspbench/kspbench/internal/results"
+	"strings"
+)
+
+// Headline returns a compact Markdown table of r for the project README: one
+// row per engine with the time to first response of the run's plugin (the
+// cluster-monitor plugin unless --plugin named another) from the compilation
+// cache and without it, the empty call and the host call through the
+// harness, a 64 KiB copy into the guest, and resident memory per instance.
+// Cells are medians; a figure the run lacks is "–".
+func Headline(r *Run) string {
+	guest := r.pluginGuest()
+	n := r.maxInstances(guest)
+	rss := "RSS per instance"
+	if n != "" {
+		rss += " (" + n + " instances)"
+	}
+	t := table{head: []string{"engine", "first response, cached", "first response, uncached", "empty call", "host call", "64 KiB copy in", rss}}
+	for _, e := range r.Engines {
+		name := e.Name
+		if e.Version != "" {
+			name += " " + e.Version
+		}
+		cell := func(m *Metric) string {
+			if m == nil {
+				return missing
+			}
+			return formatValue(m.Median(), m.Unit)
+		}
+		rssCell := missing
+		if m := e.metric("rss-B/instance", familyFootprint, "guest", guest, "instances", n); n != "" && m != nil {
+			rssCell = formatBytes(m.Median())
+		}
+		t.add(name,
+			cell(e.metric("sec/op", familyColdStart, "guest", guest, "phase", "ttfr-cached")),
+			cell(e.metric("sec/op", familyColdStart, "guest", guest, "phase", "ttfr-uncached")),
+			cell(e.metric("sec/op", familyCall, results.KeyOp, results.OpNoop, results.KeyVia, results.ViaHarness)),
+			cell(e.metric("sec/op", familyCall, results.KeyOp, results.OpHostcall, results.KeyVia, results.ViaHarness)),
+			cell(e.metric("B/s", familyCopy, "dir", "host-to-guest", "size", "64KiB", "via", "harness")),
+			rssCell,
+		)
+	}
+	var b strings.Builder
+	t.write(&b)
+	return strings.TrimSuffix(b.String(), "\n")
+}
+
+// pluginGuest returns the guest name of the run's plugin: the cold-start
+// guest that is not the reference guest, or "cluster-monitor".
+func (r *Run) pluginGuest() string {
+	for _, g := range r.values(familyColdStart, "guest") {
+		if g != "reference" {
+			return g
+		}
+	}
+	return "cluster-monitor"
+}

@@ -1,0 +1,250 @@
+package runner
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/kspbench/kspbench/internal/loadgen"
+	"github.com/kspbench/kspbench/internal/results"
+	"github.com/kspbench/kspbench/plugindir"
+)
+
+// httpWorkload is the end-to-end benchmark: the plugin behind `kspbench
+// serve` on each engine, and the same answers from a plain Go handler
+// (`kspbench native-serve`), the ceiling; each server in a process of its
+// own, the load from a Go client in another (`kspbench load`) on loopback.
+const httpWorkload = results.HTTP
+
+// httpOp is one route the HTTP workload loads.
+type httpOp struct {
+	name   string // figure name: get-status, post-data
+	method string
+	route  string
+	body   string
+	expect int
+}
+
+// httpOps returns the routes to load: the plugin's first GET route, and for
+// the cluster-monitor plugin POST /data with a record (which replaces itself,
+// so storage stays the same size however long the load runs).
+func httpOps(f *plugindir.Folder) []httpOp {
+	var ops []httpOp
+	for _, r := range f.Routes() {
+		for _, m := range r.Methods {
+			if m == "GET" && len(ops) == 0 {
+				ops = append(ops, httpOp{"get-" + strings.Trim(strings.ReplaceAll(r.Path, "/", "-"), "-"), "GET", r.Path, "", 200})
+			}
+		}
+	}
+	if f.Manifest.Metadata.Name == "cluster-monitor" {
+		ops = append(ops, httpOp{"post-data", "POST", "/data", `{"id":"cluster-3","name":"Load Test","status":"healthy","nodes":1,"pods":10}`, 201})
+	}
+	return ops
+}
+
+// httpTimings are the load generator's settings.
+func (o Options) httpTimings() (duration, warmup time.Duration) {
+	if o.Quick {
+		return 300 * time.Millisecond, 100 * time.Millisecond
+	}
+	return time.Second, 300 * time.Millisecond
+}
+
+// runHTTP measures one sample of the HTTP figures for one engine: every op
+// against the engine's server, then against the native ceiling. The native
+// server and the load generator are the engine's kspbench binary too (any
+// kspbench binary has those commands), each in a process of its own.
+func runHTTP(ctx context.Context, r *engineRun, o Options) ([]results.Sample, error) {
+	self := r.w.Binary()
+	f, err := plugindir.Read(o.PluginDir)
+	if err != nil {
+		return nil, err
+	}
+	ops := httpOps(f)
+	if len(ops) == 0 {
+		return nil, fmt.Errorf("the plugin %s has no GET route to load", f.Manifest.Metadata.Name)
+	}
+	plugins := filepath.Join(r.tmp, "http", "plugins")
+	if err := copyPluginFolder(o.PluginDir, filepath.Join(plugins, f.Manifest.Metadata.Name)); err != nil {
+		return nil, err
+	}
+	var out []results.Sample
+	servers := []struct {
+		kind string
+		bin  string
+		args []string
+	}{
+		{"engine", r.w.Binary(), []string{"serve", "--engine", r.name, "--plugins", plugins, "--data", filepath.Join(r.tmp, "http", "data.db"),
+			"--cache-dir", filepath.Join(r.tmp, "http", "cache"), "--log-level", "warn"}},
+		{"native", self, append([]string{"native-serve", "--plugin", o.PluginDir}, nativeBodies(ops)...)},
+	}
+	for _, s := range servers {
+		samples, err := loadServer(ctx, r, o, self, f.Manifest.Metadata.Name, ops, s.kind, s.bin, s.args)
+		if err != nil {
+			return nil, fmt.Errorf("HTTP %s server: %w", s.kind, err)
+		}
+		out = append(out, samples...)
+	}
+	return out, nil
+}
+
+func nativeBodies(ops []httpOp) []string {
+	var args []string
+	for _, op := range ops {
+		if op.body != "" {
+			args = append(args, "--body", op.route+"="+op.body)
+		}
+	}
+	return args
+}
+
+// loadServer starts a server process, checks each op answers as it should,
+// drives load at it from a separate process, and stops the server.
+func loadServer(ctx context.Context, r *engineRun, o Options, self, plugin string, ops []httpOp, kind, bin string, args []string) ([]results.Sample, error) {
+	ready := filepath.Join(r.tmp, "http", kind+".addr")
+	os.Remove(ready)
+	var stderr bytes.Buffer
+	cmd := exec.Command(bin, append(append([]string{}, args...), "--addr", "127.0.0.1:0", "--ready-file", ready)...)
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	defer func() {
+		cmd.Process.Signal(os.Interrupt)
+		select {
+		case <-exited:
+		case <-time.After(15 * time.Second):
+			cmd.Process.Kill()
+			<-exited
+		}
+	}()
+	addr, err := waitReady(ctx, ready, exited, &stderr)
+	if err != nil {
+		return nil, err
+	}
+	duration, warmup := o.httpTimings()
+	var out []results.Sample
+	for _, op := range ops {
+		url := "http://" + addr + "/api/plugins/" + plugin + op.route
+		if err := checkAnswer(ctx, op, url); err != nil {
+			return nil, fmt.Errorf("%s %s: %w: not timing a wrong answer\n%s", op.method, url, err, tail(stderr.String()))
+		}
+		res, err := runLoadProcess(ctx, self, op, url, duration, warmup)
+		if err != nil {
+			return nil, err
+		}
+		if res.Errors > 0 {
+			return nil, fmt.Errorf("%s %s under load: %d of %d requests failed (first: %s)", op.method, url, res.Errors, res.Requests, res.FirstError)
+		}
+		out = append(out, results.Sample{Name: "HTTP/op=" + op.name + "/server=" + kind, Iters: res.Requests, Values: []results.Value{
+			{Value: res.RPS, Unit: "req/s"},
+			{Value: res.P50, Unit: "p50-sec"},
+			{Value: res.P99, Unit: "p99-sec"},
+		}})
+	}
+	return out, nil
+}
+
+// waitReady waits for a server's ready file and returns the address in it.
+func waitReady(ctx context.Context, ready string, exited <-chan error, stderr *bytes.Buffer) (string, error) {
+	deadline := time.After(2 * time.Minute)
+	for {
+		if b, err := os.ReadFile(ready); err == nil && len(bytes.TrimSpace(b)) > 0 {
+			return strings.TrimSpace(string(b)), nil
+		}
+		select {
+		case err := <-exited:
+			return "", fmt.Errorf("server exited before it was ready (%v)\n%s", err, tail(stderr.String()))
+		case <-deadline:
+			return "", fmt.Errorf("server not ready after 2 minutes\n%s", tail(stderr.String()))
+		case <-ctx.Done():
+			return "", ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// checkAnswer sends one request and checks its status and that the body is
+// a JSON document of the plugin's {"status": ...} shape.
+func checkAnswer(ctx context.Context, op httpOp, url string) error {
+	req, err := http.NewRequestWithContext(ctx, op.method, url, strings.NewReader(op.body))
+	if err != nil {
+		return err
+	}
+	if op.body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != op.expect {
+		return fmt.Errorf("status %d, want %d: %.200s", resp.StatusCode, op.expect, b)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(b, &doc); err != nil {
+		return fmt.Errorf("body is not JSON: %.200s", b)
+	}
+	return nil
+}
+
+// runLoadProcess runs `kspbench load` in a process of its own.
+func runLoadProcess(ctx context.Context, self string, op httpOp, url string, duration, warmup time.Duration) (*loadgen.Result, error) {
+	args := []string{"load", "--url", url, "--method", op.method, "--concurrency", "8",
+		"--duration", duration.String(), "--warmup", warmup.String(), "--expect-status", fmt.Sprint(op.expect)}
+	if op.body != "" {
+		args = append(args, "--body", op.body)
+	}
+	cmd := exec.CommandContext(ctx, self, args...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return nil, fmt.Errorf("load generator: %w\n%s", err, tail(stderr.String()))
+	}
+	var res loadgen.Result
+	if err := json.Unmarshal(out, &res); err != nil {
+		return nil, fmt.Errorf("load generator answered %q: %w", out, err)
+	}
+	return &res, nil
+}
+
+// copyPluginFolder copies the plugin's manifest and wasm into dst.
+func copyPluginFolder(src, dst string) error {
+	f, err := plugindir.Read(src)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dst, 0o755); err != nil {
+		return err
+	}
+	manifest, err := os.ReadFile(filepath.Join(src, "plugin.yml"))
+	if err != nil {
+		return err
+	}
+	return errors.Join(
+		os.WriteFile(filepath.Join(dst, "plugin.yml"), manifest, 0o644),
+		os.WriteFile(filepath.Join(dst, f.Manifest.WasmFile()), f.Wasm, 0o644))
+}
+
+func tail(s string) string {
+	s = strings.TrimSpace(s)
+	if len(s) > 2000 {
+		s = "..." + s[len(s)-2000:]
+	}
+	return s
+}

@@ -1,0 +1,166 @@
+package runner
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/kspbench/kspbench/internal/results"
+	"github.com/kspbench/kspbench/internal/worker"
+)
+
+// fakeWorker is a test double of a worker process: it answers the typed
+// operations from memory, so the run loop can be tested without building
+// or starting engines. The real path (Client over worker.Process) is tested
+// by cmd/kspbench's TestRunEndToEnd and go test ./conformance.
+type fakeWorker struct {
+	name     string
+	mu       *sync.Mutex
+	calls    *[]string // engine/workload in call order, shared by the fakes of a run
+	fail     string    // a workload that fails
+	restarts int
+}
+
+func (f *fakeWorker) Engine() string { return f.name }
+func (f *fakeWorker) Hello() worker.Hello {
+	return worker.Hello{Protocol: worker.ProtocolVersion, Engine: f.name, Version: "v0-test", Mode: "fake", GOOS: "linux", GOARCH: "amd64"}
+}
+func (f *fakeWorker) Cases(context.Context) ([]string, error) {
+	return []string{"abi/one", "abi/deadline"}, nil
+}
+func (f *fakeWorker) RunCase(_ context.Context, a SuiteArgs) (results.CaseResult, error) {
+	if a.Case == "abi/deadline" {
+		return results.CaseResult{Case: a.Case, Outcome: results.Unsupported, Detail: "no interrupt", Recycle: true}, nil
+	}
+	return results.CaseResult{Case: a.Case, Outcome: results.Pass}, nil
+}
+func (f *fakeWorker) Bench(_ context.Context, a BenchArgs) ([]results.Sample, error) {
+	f.mu.Lock()
+	*f.calls = append(*f.calls, f.name+"/"+a.Workload)
+	f.mu.Unlock()
+	if a.Workload == f.fail {
+		return nil, errors.New("planted failure")
+	}
+	return []results.Sample{
+		{Name: results.CallName(results.OpNoop, results.ViaHarness), Iters: 1000, Values: []results.Value{{Value: 1e-6, Unit: "sec/op"}}},
+		{Name: results.CallName(results.OpNoop, results.ViaEngine), Iters: 1000, Values: []results.Value{{Value: 9e-7, Unit: "sec/op"}}},
+	}, nil
+}
+func (f *fakeWorker) Restart(context.Context) error { f.restarts++; return nil }
+func (f *fakeWorker) Binary() string                { return os.Args[0] }
+func (f *fakeWorker) Close() error                  { return nil }
+
+func fakeRun(t *testing.T, o Options, fail string) (string, []string, map[string]*fakeWorker, error) {
+	t.Helper()
+	var mu sync.Mutex
+	var calls []string
+	fakes := map[string]*fakeWorker{}
+	plugin := t.TempDir() // the fake workers never read it
+	o.PluginDir = plugin
+	o.Out = filepath.Join(t.TempDir(), "run")
+	env := Env{
+		Launch: func(_ context.Context, name string) (Worker, error) {
+			f := &fakeWorker{name: name, mu: &mu, calls: &calls, fail: fail}
+			fakes[name] = f
+			return f, nil
+		},
+		Benchstat: func(context.Context, ...string) ([]byte, error) { return []byte("benchstat (test double)\n"), nil },
+	}
+	out, err := Run(context.Background(), o, env)
+	return out, calls, fakes, err
+}
+
+// TestRunLoop checks the sampling loop on test-double workers: a warm-up and
+// Count samples of the selected workload per engine, filtered figures, the
+// engines' order shuffled per sample, the run folder written.
+func TestRunLoop(t *testing.T) {
+	o := Defaults()
+	o.Engines = []string{"wazero", "wasmtime", "wasmer"}
+	o.Count = 4
+	o.Conformance = true
+	var err error
+	if o.Bench, err = NewFilter("Call/op=noop/via=harness"); err != nil {
+		t.Fatal(err)
+	}
+	out, calls, fakes, err := fakeRun(t, o, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (o.Count + 1) * 3; len(calls) != want {
+		t.Errorf("%d workload calls, want %d (a warm-up and %d samples on 3 engines): %v", len(calls), want, o.Count, calls)
+	}
+	firsts := map[string]bool{}
+	for i := 0; i < len(calls); i += 3 {
+		firsts[calls[i]] = true
+	}
+	if len(firsts) < 2 {
+		t.Errorf("the same engine went first in every sample: %v", calls)
+	}
+	for _, name := range o.Engines {
+		b, err := os.ReadFile(filepath.Join(out, name+".txt"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := strings.Count(string(b), "BenchmarkCall/op=noop/via=harness "); n != o.Count {
+			t.Errorf("%s.txt: %d samples of the selected figure, want %d:\n%s", name, n, o.Count, b)
+		}
+		if strings.Contains(string(b), "via=engine") {
+			t.Errorf("%s.txt holds a figure --bench did not select:\n%s", name, b)
+		}
+		if !strings.Contains(string(b), "engine: "+name) {
+			t.Errorf("%s.txt lacks its engine key:\n%s", name, b)
+		}
+		if fakes[name].restarts != 1 {
+			t.Errorf("%s: %d restarts, want 1 after the case that asked for it", name, fakes[name].restarts)
+		}
+	}
+	for _, f := range []string{"summary.md", "run.json", "conformance.md", "benchstat.txt"} {
+		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+// TestRunLoopStopsOnAFailingWorkload checks that a failing workload ends the
+// run with an error naming the engine and the workload.
+func TestRunLoopStopsOnAFailingWorkload(t *testing.T) {
+	o := Defaults()
+	o.Engines = []string{"wazero"}
+	o.Count = 2
+	o.Conformance = false
+	o.Bench, _ = NewFilter("Call")
+	_, _, _, err := fakeRun(t, o, "Call")
+	if err == nil || !strings.Contains(err.Error(), "wazero Call") || !strings.Contains(err.Error(), "planted failure") {
+		t.Fatalf("got %v, want an error naming wazero, Call and the cause", err)
+	}
+}
+
+// TestValidateBeforeAnything checks that bad options fail before any worker
+// starts and leave no run folder.
+func TestValidateBeforeAnything(t *testing.T) {
+	for _, bad := range []func(*Options){
+		func(o *Options) { o.Bench, _ = NewFilter("NoSuchWorkload") },
+		func(o *Options) { o.Engines = []string{"v8"} },
+		func(o *Options) { o.Count = 0 },
+	} {
+		o := Defaults()
+		bad(&o)
+		o.Out = filepath.Join(t.TempDir(), "run")
+		launched := false
+		_, err := Run(context.Background(), o, Env{Launch: func(context.Context, string) (Worker, error) {
+			launched = true
+			return nil, errors.New("unreachable")
+		}, Stdout: &bytes.Buffer{}})
+		if err == nil || launched {
+			t.Errorf("options %+v: err %v, launched %v", o, err, launched)
+		}
+		if _, err := os.Stat(o.Out); err == nil {
+			t.Errorf("a run folder was left at %s", o.Out)
+		}
+	}
+}

@@ -1,0 +1,219 @@
+package runner
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"runtime/debug"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/kspbench/kspbench/conformance"
+	"github.com/kspbench/kspbench/engines"
+	"github.com/kspbench/kspbench/internal/bench"
+	"github.com/kspbench/kspbench/internal/catalog"
+	"github.com/kspbench/kspbench/internal/results"
+	"github.com/kspbench/kspbench/internal/version"
+	"github.com/kspbench/kspbench/internal/worker"
+)
+
+// The operations a worker serves. Each has one argument type and one result
+// type, below; Serve is the worker's side and Client the parent's.
+const (
+	opHello = "hello" // no args; worker.Hello
+	opCases = "cases" // no args; []string, the suite's case names in order
+	opRun   = "run"   // SuiteArgs; results.CaseResult
+	opBench = "bench" // BenchArgs; []results.Sample
+	opFault = "fault" // string; only with KSPBENCH_TEST_FAULTS=1
+)
+
+// BenchArgs is the "bench" operation's argument: one workload, run once.
+type BenchArgs struct {
+	Workload    string `json:"workload"`
+	PluginDir   string `json:"plugin_dir"`
+	TempDir     string `json:"temp_dir"`
+	BenchTimeNS int64  `json:"bench_time_ns,omitempty"`
+	Instances   int    `json:"instances,omitempty"`
+}
+
+// SuiteArgs is the "run" operation's argument: one conformance case and where
+// the suite finds its inputs.
+type SuiteArgs struct {
+	Case              string `json:"case"`
+	ClusterMonitorDir string `json:"cluster_monitor_dir"`
+	TempDir           string `json:"temp_dir"`
+	CacheDir          string `json:"cache_dir,omitempty"`
+	DeadlineMS        int    `json:"deadline_ms,omitempty"`
+}
+
+// LinkedBindings lists the cgo engine bindings linked into this binary, from
+// its own build information.
+func LinkedBindings() []string {
+	var out []string
+	cgo := catalog.CgoModules()
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, d := range bi.Deps {
+			if name, ok := cgo[d.Path]; ok {
+				out = append(out, name+" ("+d.Path+" "+d.Version+")")
+			}
+		}
+	}
+	return out
+}
+
+// Serve is the worker's side: it serves the operations for engine name over
+// stdin and stdout until stdin ends.
+func Serve(ctx context.Context, name string, stdin io.Reader, stdout io.Writer) error {
+	if linked := LinkedBindings(); len(linked) > 1 {
+		return fmt.Errorf("worker: this binary links %s; a process may link at most one cgo engine", strings.Join(linked, " and "))
+	}
+	open := func(cfg engines.Config) (engines.Engine, error) { return engines.Open(name, cfg) }
+	probe, err := open(engines.Config{})
+	if err != nil {
+		return fmt.Errorf("worker: %w", err)
+	}
+	info := probe.Info()
+	probe.Close(ctx)
+
+	ops := map[string]worker.Op{
+		opHello: func(context.Context, json.RawMessage) (any, error) {
+			return worker.Hello{Protocol: worker.ProtocolVersion, Kspbench: version.Get().Short(),
+				Engine: info.Name, Version: info.Version, Mode: info.Mode, Notes: info.Notes,
+				PID: os.Getpid(), GOOS: runtime.GOOS, GOARCH: runtime.GOARCH, Linked: LinkedBindings()}, nil
+		},
+		opCases: func(context.Context, json.RawMessage) (any, error) {
+			var names []string
+			for _, c := range conformance.Cases() {
+				names = append(names, c.Name)
+			}
+			return names, nil
+		},
+		opRun: func(ctx context.Context, raw json.RawMessage) (any, error) {
+			var a SuiteArgs
+			if err := json.Unmarshal(raw, &a); err != nil {
+				return nil, fmt.Errorf("run: %w", err)
+			}
+			c, ok := conformance.Lookup(a.Case)
+			if !ok {
+				return nil, fmt.Errorf("run: no conformance case %q", a.Case)
+			}
+			cfg := conformance.Config{Engine: name, Open: open, ClusterMonitorDir: a.ClusterMonitorDir,
+				TempDir: a.TempDir, CacheDir: a.CacheDir, Deadline: time.Duration(a.DeadlineMS) * time.Millisecond}
+			return conformance.RunCase(ctx, cfg, c), nil
+		},
+		opBench: func(ctx context.Context, raw json.RawMessage) (any, error) {
+			var a BenchArgs
+			if err := json.Unmarshal(raw, &a); err != nil {
+				return nil, fmt.Errorf("bench: %w", err)
+			}
+			w, ok := bench.Lookup(a.Workload)
+			if !ok {
+				return nil, fmt.Errorf("bench: no workload %q", a.Workload)
+			}
+			return w.Run(ctx, bench.Config{Open: open, PluginDir: a.PluginDir, Reference: conformance.Guest("reference"),
+				TempDir: a.TempDir, BenchTime: time.Duration(a.BenchTimeNS), Instances: a.Instances})
+		},
+	}
+	if os.Getenv("KSPBENCH_TEST_FAULTS") == "1" {
+		ops[opFault] = fault
+	}
+	return worker.Serve(ctx, stdin, stdout, ops)
+}
+
+// fault ends the process the way a crashing engine does. It exists only for
+// the tests of crash containment and is served only when
+// KSPBENCH_TEST_FAULTS=1.
+func fault(_ context.Context, raw json.RawMessage) (any, error) {
+	var kind string
+	if err := json.Unmarshal(raw, &kind); err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(os.Stderr, "test fault: %s\n", kind)
+	switch kind {
+	case "abort":
+		debug.SetTraceback("crash") // the runtime re-raises the signal, so the process dies by it
+		syscall.Kill(os.Getpid(), syscall.SIGABRT)
+		time.Sleep(10 * time.Second)
+	case "exit":
+		os.Exit(3)
+	case "hang":
+		select {}
+	}
+	return nil, fmt.Errorf("fault: unknown kind %q", kind)
+}
+
+// Worker is the parent's view of one engine's worker: the operations above,
+// typed. Client is the real one; tests of the run loop use their own.
+type Worker interface {
+	Engine() string
+	Hello() worker.Hello
+	Cases(ctx context.Context) ([]string, error)
+	RunCase(ctx context.Context, a SuiteArgs) (results.CaseResult, error)
+	Bench(ctx context.Context, a BenchArgs) ([]results.Sample, error)
+	// Restart ends the process and starts a new one.
+	Restart(ctx context.Context) error
+	// Binary is the executable the worker runs (for the HTTP workload's
+	// servers and the footprint's binary size).
+	Binary() string
+	Close() error
+}
+
+// Client is a worker process, driven through its typed operations.
+type Client struct {
+	*worker.Process
+	bin string
+}
+
+// StartClient starts the worker binary bin for engine.
+func StartClient(ctx context.Context, engine, bin string, env ...string) (*Client, error) {
+	p, err := worker.Start(ctx, worker.Spec{Engine: engine, Path: bin, Args: []string{"worker", "--engine", engine}, Env: env})
+	if err != nil {
+		return nil, err
+	}
+	return &Client{Process: p, bin: bin}, nil
+}
+
+// Binary implements Worker.
+func (c *Client) Binary() string { return c.bin }
+
+// Cases implements Worker.
+func (c *Client) Cases(ctx context.Context) ([]string, error) {
+	var names []string
+	err := c.Call(ctx, opCases, nil, &names)
+	return names, err
+}
+
+// RunCase implements Worker. A worker that died or was killed fails the case
+// with its signal and last output; the next call restarts it.
+func (c *Client) RunCase(ctx context.Context, a SuiteArgs) (results.CaseResult, error) {
+	var r results.CaseResult
+	err := c.Call(ctx, opRun, a, &r)
+	return r, err
+}
+
+// Bench implements Worker.
+func (c *Client) Bench(ctx context.Context, a BenchArgs) ([]results.Sample, error) {
+	var s []results.Sample
+	err := c.Call(ctx, opBench, a, &s)
+	return s, err
+}
+
+// Fault asks a worker started with KSPBENCH_TEST_FAULTS=1 to die as kind says
+// ("abort", "exit", "hang"), for tests of crash containment.
+func (c *Client) Fault(ctx context.Context, kind string) error {
+	return c.Call(ctx, opFault, kind, nil)
+}
+
+var _ Worker = (*Client)(nil)
+
+// errDied reports whether err is a worker that died.
+func errDied(err error) (*worker.DiedError, bool) {
+	var d *worker.DiedError
+	ok := errors.As(err, &d)
+	return d, ok
+}

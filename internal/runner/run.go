@@ -1,0 +1,548 @@
+package runner
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/kspbench/kspbench/conformance"
+	"github.com/kspbench/kspbench/internal/bench"
+	"github.com/kspbench/kspbench/internal/catalog"
+	"github.com/kspbench/kspbench/internal/report"
+	"github.com/kspbench/kspbench/internal/results"
+	"github.com/kspbench/kspbench/internal/version"
+	"github.com/kspbench/kspbench/internal/worker"
+	"github.com/kspbench/kspbench/internal/workerbin"
+	"golang.org/x/perf/benchfmt"
+)
+
+// Options are what `kspbench run` is asked to do. Defaults and Quick fill
+// in the values the CLI documents.
+type Options struct {
+	// Engines to measure, in catalog names.
+	Engines []string
+	// Bench selects figures level by level, as go test -bench does.
+	Bench *Filter
+	// Count is the number of samples of every figure, per engine.
+	Count int
+	// Quick is the smoke run: fewer samples, short timings, no conformance
+	// suite and no HTTP workload unless Bench names it.
+	Quick bool
+	// PluginDir is the plugin to measure; empty builds cluster-monitor
+	// from the source tree.
+	PluginDir string
+	// Out is the run folder; empty means reports/<UTC timestamp>.
+	Out string
+	// Seed is the seed of the shuffled engine order.
+	Seed int64
+	// BenchTime is the time per sample of each timed figure.
+	BenchTime time.Duration
+	// Instances is the number of instances alive at once in Footprint.
+	Instances int
+	// Conformance runs the suite on every engine for the report's matrix.
+	Conformance bool
+	// Workers is a folder of prebuilt worker binaries; empty builds them.
+	Workers string
+	// Command is the command line recorded in run.json.
+	Command string
+}
+
+// Defaults returns the options of a default run.
+func Defaults() Options {
+	f, _ := NewFilter(".")
+	return Options{Engines: catalog.On(runtime.GOOS, runtime.GOARCH), Bench: f, Count: 10, Seed: 1,
+		BenchTime: 100 * time.Millisecond, Instances: 10, Conformance: true}
+}
+
+// QuickDefaults are the values --quick gives the options the user did not
+// set: 3 samples, 20ms per timed figure, 3 instances, no conformance suite.
+func (o *Options) QuickDefaults(set func(flag string) bool) {
+	o.Quick = true
+	if !set("count") {
+		o.Count = 3
+	}
+	if !set("benchtime") {
+		o.BenchTime = 20 * time.Millisecond
+	}
+	if !set("instances") {
+		o.Instances = 3
+	}
+	if !set("conformance") {
+		o.Conformance = false
+	}
+}
+
+// Validate checks the options before anything is built or started.
+func (o *Options) Validate() error {
+	if o.Count < 1 {
+		return errors.New("--count must be at least 1")
+	}
+	if len(o.Engines) == 0 {
+		return errors.New("--engines names no engine")
+	}
+	for _, e := range o.Engines {
+		if _, err := catalog.Get(e); err != nil {
+			return fmt.Errorf("--engines: %w", err)
+		}
+	}
+	if o.Bench == nil {
+		o.Bench, _ = NewFilter(".")
+	}
+	if len(o.workloads()) == 0 {
+		return fmt.Errorf("--bench %q matches no workload (workloads: %s)", o.Bench, strings.Join(WorkloadNames(), ", "))
+	}
+	if o.PluginDir != "" {
+		if st, err := os.Stat(o.PluginDir); err != nil {
+			return fmt.Errorf("--plugin: %w", err)
+		} else if !st.IsDir() {
+			return fmt.Errorf("--plugin %s: not a folder (want a folder with plugin.yml and its wasm)", o.PluginDir)
+		}
+	}
+	return nil
+}
+
+// Env is what a run needs from its surroundings. Zero fields get the real
+// thing.
+type Env struct {
+	// Stdout gets the headline table at the end; Progress the steps.
+	Stdout   io.Writer
+	Progress *Progress
+	// Launch starts the worker of an engine; nil builds or finds the
+	// engine's binary (workerbin) and starts it as a process.
+	Launch func(ctx context.Context, engine string) (Worker, error)
+	// Benchstat runs benchstat with args; nil runs the real one.
+	Benchstat func(ctx context.Context, args ...string) ([]byte, error)
+}
+
+// engineRun is one engine's worker and what it measured.
+type engineRun struct {
+	name    string
+	w       Worker
+	tmp     string
+	results []results.Sample
+}
+
+// Run runs the main job: a worker per engine, the conformance suite when
+// asked, a warm-up and Count samples of every selected workload with the
+// engines in a seeded, shuffled order per sample, then the run folder:
+// <engine>.txt, benchstat.txt, run.json, conformance.{md,json}, summary.md
+// and charts. It returns the run folder.
+func Run(ctx context.Context, o Options, env Env) (string, error) {
+	if err := o.Validate(); err != nil {
+		return "", fmt.Errorf("run: %w", err)
+	}
+	if env.Stdout == nil {
+		env.Stdout = io.Discard
+	}
+	if env.Progress == nil {
+		env.Progress = NewProgress(io.Discard)
+	}
+	prog := env.Progress
+	started := time.Now().UTC()
+	root, rootErr := workerbin.RepoRoot()
+	if env.Benchstat == nil {
+		env.Benchstat = func(ctx context.Context, args ...string) ([]byte, error) {
+			return Benchstat(ctx, root, rootErr, args...)
+		}
+	}
+	if env.Launch == nil {
+		env.Launch = func(ctx context.Context, name string) (Worker, error) {
+			bin, err := workerbin.Find(ctx, o.Workers, root, rootErr, name, prog.step)
+			if err != nil {
+				return nil, err
+			}
+			return StartClient(ctx, name, bin)
+		}
+	}
+	if o.Out == "" {
+		base := "reports"
+		if rootErr == nil {
+			base = filepath.Join(root, "reports")
+		}
+		o.Out = filepath.Join(base, started.Format("20060102T150405Z"))
+	}
+	tmp, err := os.MkdirTemp("", "kspbench-run-")
+	if err != nil {
+		return "", err
+	}
+	defer os.RemoveAll(tmp)
+
+	// The plugin to measure.
+	if o.PluginDir == "" {
+		src, err := conformance.PluginSource()
+		if err != nil {
+			return "", fmt.Errorf("run: no --plugin given and %w: pass --plugin DIR (a folder with plugin.yml and its wasm)", err)
+		}
+		out := filepath.Join(tmp, "plugins")
+		if rootErr == nil {
+			out = filepath.Join(root, "build", "plugins")
+		}
+		prog.step("building plugins/cluster-monitor (GOOS=wasip1)")
+		if o.PluginDir, err = conformance.BuildClusterMonitor(ctx, src, out); err != nil {
+			return "", err
+		}
+	}
+
+	// One worker per engine.
+	runs := make([]*engineRun, len(o.Engines))
+	for i, name := range o.Engines {
+		w, err := env.Launch(ctx, name)
+		if err != nil {
+			return "", fmt.Errorf("run: %w", err)
+		}
+		defer w.Close()
+		runs[i] = &engineRun{name: name, w: w, tmp: filepath.Join(tmp, name)}
+		h := w.Hello()
+		prog.logf("%s: %s %s (%s), pid %d %s", name, h.Engine, h.Version, h.Mode, h.PID, h.Notes)
+	}
+	if err := os.MkdirAll(o.Out, 0o755); err != nil {
+		return "", err
+	}
+
+	// The conformance suite, for the matrix in the summary.
+	if o.Conformance {
+		m := results.Matrix{}
+		for _, r := range runs {
+			er, err := runConformance(ctx, r, o, prog)
+			if err != nil {
+				return "", err
+			}
+			m.Runs = append(m.Runs, er)
+		}
+		if err := writeJSON(filepath.Join(o.Out, "conformance.json"), m); err != nil {
+			return "", err
+		}
+		var md bytes.Buffer
+		m.WriteMarkdown(&md)
+		if err := os.WriteFile(filepath.Join(o.Out, "conformance.md"), md.Bytes(), 0o644); err != nil {
+			return "", err
+		}
+	}
+
+	if err := sample(ctx, runs, o, prog); err != nil {
+		return "", err
+	}
+
+	// Reports.
+	info := report.RunInfo{Name: filepath.Base(o.Out), Started: started, Finished: time.Now().UTC(), Count: o.Count,
+		Seed: o.Seed, Quick: o.Quick, Command: o.Command,
+		Machine: report.Machine{CPU: cpuModel(), Cores: runtime.NumCPU(), GOOS: runtime.GOOS, GOARCH: runtime.GOARCH, Go: runtime.Version()}}
+	var files []string
+	for _, r := range runs {
+		h := r.w.Hello()
+		binBytes, libBytes := fileSize(r.w.Binary()), linkedLibrarySize(h)
+		r.results = append(r.results, results.Sample{Name: results.Name(results.Footprint, "what", "binary"), Iters: 1,
+			Values: []results.Value{{Value: float64(binBytes + libBytes), Unit: "B"}}})
+		info.Engines = append(info.Engines, report.EngineInfo{Name: r.name, Version: h.Version, Mode: h.Mode,
+			Notes: h.Notes, BinaryBytes: binBytes, LibraryBytes: libBytes})
+		file := filepath.Join(o.Out, r.name+".txt")
+		if err := writeResults(file, r, h, o); err != nil {
+			return "", err
+		}
+		files = append(files, file)
+	}
+	if err := writeJSON(filepath.Join(o.Out, "run.json"), info); err != nil {
+		return "", err
+	}
+	if out, err := env.Benchstat(ctx, append([]string{"-col", "engine", "-ignore", "engine-version,engine-mode,engine-notes"}, files...)...); err != nil {
+		prog.logf("benchstat.txt not written: %v", err)
+	} else if err := os.WriteFile(filepath.Join(o.Out, "benchstat.txt"), out, 0o644); err != nil {
+		return "", err
+	}
+	if err := report.Generate(o.Out); err != nil {
+		return "", fmt.Errorf("run: summary: %w", err)
+	}
+	rep, err := report.Load(o.Out)
+	if err != nil {
+		return "", err
+	}
+	fmt.Fprintf(env.Stdout, "\n%s\nReports in %s (summary.md, benchstat.txt, <engine>.txt, charts). %s in %s.\n",
+		report.Headline(rep), o.Out, plural(o.Count, "sample"), time.Since(started).Round(time.Second))
+	return o.Out, nil
+}
+
+// workloads returns the workloads the options select.
+func (o *Options) workloads() []bench.Workload {
+	workloads := selectedWorkloads(o.Bench)
+	if o.Quick && o.Bench.pattern == "." {
+		// A smoke run leaves out the end-to-end HTTP workload, which starts
+		// servers per engine; --quick --bench HTTP runs it.
+		workloads = slices.DeleteFunc(workloads, func(w bench.Workload) bool { return w.Name == results.HTTP })
+	}
+	return workloads
+}
+
+// sample is the sampling loop: a warm-up, then Count samples with engines
+// in a shuffled order per sample.
+func sample(ctx context.Context, runs []*engineRun, o Options, prog *Progress) error {
+	workloads := o.workloads()
+	timedLoop := func(w bench.Workload) bool { return w.Name == results.Call || w.Name == results.Copy }
+	warmups := len(workloads)
+	if o.Quick {
+		warmups = len(slices.DeleteFunc(slices.Clone(workloads), func(w bench.Workload) bool { return !timedLoop(w) }))
+	}
+	total := (o.Count*len(workloads) + warmups) * len(runs)
+	prog.start(total)
+	for sample := -1; sample < o.Count; sample++ {
+		order := shuffled(len(runs), o.Seed, sample)
+		for _, i := range order {
+			r := runs[i]
+			for _, w := range workloads {
+				if sample < 0 && o.Quick && !timedLoop(w) {
+					continue // a smoke run warms up only the timed loops
+				}
+				label := fmt.Sprintf("sample %d/%d · %s · %s", sample+1, o.Count, r.name, w.Name)
+				if sample < 0 {
+					label = fmt.Sprintf("warm-up · %s · %s", r.name, w.Name)
+				}
+				prog.tick(label)
+				var samples []results.Sample
+				var err error
+				if w.Name == results.HTTP {
+					samples, err = runHTTP(ctx, r, o)
+				} else {
+					samples, err = r.w.Bench(ctx, BenchArgs{Workload: w.Name, PluginDir: o.PluginDir, TempDir: r.tmp,
+						BenchTimeNS: int64(o.BenchTime), Instances: o.Instances})
+				}
+				if err != nil {
+					return fmt.Errorf("%s %s: %w", r.name, w.Name, err)
+				}
+				if sample < 0 {
+					continue
+				}
+				for _, s := range samples {
+					if o.Bench.matchFigure(s.Name) {
+						r.results = append(r.results, s)
+					}
+				}
+			}
+		}
+	}
+	prog.done()
+	return nil
+}
+
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return fmt.Sprintf("%d %ss", n, what)
+}
+
+// Filter selects figures the way go test -bench selects benchmarks: the
+// pattern is split at each '/' into one regexp per level of the name, and a
+// name matches when each level of the pattern matches the name's level.
+type Filter struct {
+	pattern string
+	levels  []*regexp.Regexp
+}
+
+// NewFilter compiles a --bench pattern.
+func NewFilter(pattern string) (*Filter, error) {
+	f := &Filter{pattern: pattern}
+	for _, p := range strings.Split(pattern, "/") {
+		re, err := regexp.Compile(p)
+		if err != nil {
+			return nil, err
+		}
+		f.levels = append(f.levels, re)
+	}
+	return f, nil
+}
+
+func (f *Filter) String() string { return f.pattern }
+
+// matchWorkload reports whether the first level matches a workload's name.
+func (f *Filter) matchWorkload(name string) bool { return f.levels[0].MatchString(name) }
+
+// matchFigure reports whether every level of the pattern matches the
+// figure's name, level by level; the name may have more levels.
+func (f *Filter) matchFigure(name string) bool {
+	parts := strings.Split(name, "/")
+	for i, re := range f.levels {
+		if i >= len(parts) {
+			return false
+		}
+		if !re.MatchString(parts[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// selectedWorkloads returns the workloads the filter's first level matches:
+// those of package bench, which run inside each engine's worker, and the
+// HTTP workload, which this process drives from outside.
+func selectedWorkloads(f *Filter) []bench.Workload {
+	return slices.DeleteFunc(allWorkloads(), func(w bench.Workload) bool { return !f.matchWorkload(w.Name) })
+}
+
+// WorkloadNames lists every workload's name, in order.
+func WorkloadNames() []string {
+	var names []string
+	for _, w := range allWorkloads() {
+		names = append(names, w.Name)
+	}
+	return names
+}
+
+// allWorkloads returns the workloads of package bench, which run inside each
+// engine's worker, and the HTTP workload, which this process drives from
+// outside.
+func allWorkloads() []bench.Workload {
+	return append(bench.Workloads(), bench.Workload{Name: httpWorkload,
+		Doc: "requests per second and latency percentiles through kspbench serve, beside a native Go handler"})
+}
+
+// shuffled returns the order of n engines for a sample: a permutation drawn
+// from the seed and the sample number, so runs are repeatable.
+func shuffled(n int, seed int64, sample int) []int {
+	r := rand.New(rand.NewPCG(uint64(seed), uint64(sample+1)))
+	return r.Perm(n)
+}
+
+// runConformance runs the suite on one engine's worker for the report's
+// matrix.
+func runConformance(ctx context.Context, r *engineRun, o Options, prog *Progress) (results.EngineRun, error) {
+	cases, err := r.w.Cases(ctx)
+	if err != nil {
+		return results.EngineRun{}, err
+	}
+	prog.start(len(cases))
+	er, err := RunSuite(ctx, r.w, SuiteOptions{PluginDir: o.PluginDir, TempDir: filepath.Join(r.tmp, "conformance"),
+		OnCase: func(c string) { prog.tick("conformance · " + r.name + " · " + c) }})
+	prog.done()
+	if err != nil {
+		return er, err
+	}
+	failed := 0
+	for _, res := range er.Results {
+		if res.Outcome == results.Fail {
+			failed++
+		}
+	}
+	if failed > 0 {
+		prog.logf("conformance: %s failed %d of %d cases (see conformance.md)", r.name, failed, len(er.Results))
+	}
+	return er, nil
+}
+
+// writeResults writes an engine's samples in the Go benchmark format, with
+// the configuration that tells benchstat (and people) what ran.
+func writeResults(file string, r *engineRun, h worker.Hello, o Options) error {
+	f, err := os.Create(file)
+	if err != nil {
+		return err
+	}
+	w := benchfmt.NewWriter(f)
+	cfg := []benchfmt.Config{
+		{Key: "goos", Value: []byte(h.GOOS), File: true},
+		{Key: "goarch", Value: []byte(h.GOARCH), File: true},
+		{Key: "cpu", Value: []byte(cpuModel()), File: true},
+		{Key: "engine", Value: []byte(r.name), File: true},
+		{Key: "engine-version", Value: []byte(h.Version), File: true},
+		{Key: "engine-mode", Value: []byte(h.Mode), File: true},
+		{Key: "plugin", Value: []byte(filepath.Base(o.PluginDir)), File: true},
+		{Key: "kspbench-version", Value: []byte(kspbenchVersion(h)), File: true},
+	}
+	if h.Notes != "" {
+		cfg = append(cfg, benchfmt.Config{Key: "engine-notes", Value: []byte(h.Notes), File: true})
+	}
+	for _, s := range r.results {
+		res := &benchfmt.Result{Config: cfg, Name: benchfmt.Name(s.Name), Iters: s.Iters} // the writer adds "Benchmark"
+		for _, v := range s.Values {
+			res.Values = append(res.Values, benchfmt.Value{Value: v.Value, Unit: v.Unit})
+		}
+		if err := w.Write(res); err != nil {
+			f.Close()
+			return err
+		}
+	}
+	return f.Close()
+}
+
+// Benchstat runs benchstat: the one on PATH, or the version go.mod pins
+// (go tool benchstat) when run from the source tree.
+func Benchstat(ctx context.Context, root string, rootErr error, args ...string) ([]byte, error) {
+	var cmd *exec.Cmd
+	if p, err := exec.LookPath("benchstat"); err == nil {
+		cmd = exec.CommandContext(ctx, p, args...)
+	} else if rootErr == nil {
+		cmd = exec.CommandContext(ctx, workerbin.GoTool(), append([]string{"tool", "benchstat"}, args...)...)
+		cmd.Dir = root
+	} else {
+		return nil, errors.New("no benchstat on PATH (go install golang.org/x/perf/cmd/benchstat@latest)")
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return nil, fmt.Errorf("benchstat: %w: %s", err, strings.TrimSpace(stderr.String()))
+	}
+	if stderr.Len() > 0 {
+		out = append(out, "\n"+stderr.String()...)
+	}
+	return out, nil
+}
+
+func writeJSON(file string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(file, append(b, '\n'), 0o644)
+}
+
+func fileSize(p string) int64 {
+	st, err := os.Stat(p)
+	if err != nil {
+		return 0
+	}
+	return st.Size()
+}
+
+// linkedLibrarySize is the size of the engine's shared library that a worker
+// loads (libwasmer.so), as the worker's hello names it in its notes.
+func linkedLibrarySize(h worker.Hello) int64 {
+	for _, f := range strings.Fields(h.Notes) {
+		f = strings.Trim(f, "(),;")
+		if strings.HasPrefix(f, "/") && strings.Contains(f, ".so") {
+			return fileSize(f)
+		}
+	}
+	return 0
+}
+
+// cpuModel returns the CPU's model name, as go test prints it.
+func cpuModel() string {
+	b, err := os.ReadFile("/proc/cpuinfo")
+	if err == nil {
+		for _, line := range strings.Split(string(b), "\n") {
+			if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
+				return strings.TrimSpace(v)
+			}
+		}
+	}
+	return runtime.GOARCH
+}
+
+// kspbenchVersion is the version the worker binary reports of itself (its
+// stamped commit, see package version), or this binary's.
+func kspbenchVersion(h worker.Hello) string {
+	if h.Kspbench != "" {
+		return h.Kspbench
+	}
+	return version.Get().Short()
+}
