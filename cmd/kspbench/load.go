@@ -16,7 +16,9 @@ import (
 )
 
 // runLoad drives HTTP load at a URL and prints the result as JSON: the load
-// generator of the HTTP benchmark, run in a process of its own.
+// generator of the HTTP benchmark, run in a process of its own. It fails,
+// after printing the result, when any request failed; shed (503), late and
+// dropped requests are reported on stderr but do not fail it.
 func runLoad(ctx context.Context, _ io.Reader, stdout, stderr io.Writer, args []string) error {
 	fs := flag.NewFlagSet("load", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -26,11 +28,13 @@ func runLoad(ctx context.Context, _ io.Reader, stdout, stderr io.Writer, args []
 	body := fs.String("body", "", "request body")
 	bodyFile := fs.String("body-file", "", "file holding the request body")
 	contentType := fs.String("content-type", "application/json", "Content-Type of a request with a body")
-	fs.IntVar(&c.Concurrency, "concurrency", 8, "clients sending at once")
+	fs.IntVar(&c.Concurrency, "concurrency", 8, "clients sending back to back; with --rate, the most requests in flight")
+	fs.Float64Var(&c.Rate, "rate", 0, "open loop: send this many requests a second, latency counted from when each was due (0: closed loop)")
 	fs.DurationVar(&c.Duration, "duration", 5*time.Second, "how long to send")
 	fs.IntVar(&c.Requests, "requests", 0, "stop after this many requests (0: no bound)")
 	fs.DurationVar(&c.Warmup, "warmup", time.Second, "time sending before measuring")
-	fs.IntVar(&c.ExpectStatus, "expect-status", 0, "count other statuses as errors (0: any status)")
+	fs.DurationVar(&c.Timeout, "timeout", 30*time.Second, "a request taking longer fails")
+	fs.IntVar(&c.ExpectStatus, "expect-status", 0, "status every answer must have; others fail, 503 counts as shed (0: any 2xx)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -50,8 +54,18 @@ func runLoad(ctx context.Context, _ io.Reader, stdout, stderr io.Writer, args []
 	}
 	c.Method = strings.ToUpper(c.Method)
 	res, err := loadgen.Run(ctx, c)
-	if err != nil {
+	if res == nil {
 		return err
 	}
-	return json.NewEncoder(stdout).Encode(res)
+	if werr := json.NewEncoder(stdout).Encode(res); werr != nil {
+		return errors.Join(err, werr)
+	}
+	if res.Shed > 0 {
+		fmt.Fprintf(stderr, "load: %d of %d requests shed (503), not counted in rps or latencies\n", res.Shed, res.Requests)
+	}
+	if res.Late > 0 || res.Dropped > 0 {
+		fmt.Fprintf(stderr, "load: the server did not keep up with %g requests a second at %d in flight: %d of %d sent late, %d dropped\n",
+			res.Rate, res.Concurrency, res.Late, res.Scheduled, res.Dropped)
+	}
+	return err
 }
