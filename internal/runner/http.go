@@ -148,7 +148,7 @@ func loadServer(ctx context.Context, r *engineRun, o Options, self, plugin strin
 		if res.Errors > 0 {
 			return nil, fmt.Errorf("%s %s under load: %d of %d requests failed (first: %s)", op.method, url, res.Errors, res.Requests, res.FirstError)
 		}
-		out = append(out, results.Sample{Name: "HTTP/op=" + op.name + "/server=" + kind, Iters: res.Requests, Values: []results.Value{
+		out = append(out, results.Sample{Name: "HTTP/op=" + op.name + "/server=" + kind, Iters: res.OK, Values: []results.Value{
 			{Value: res.RPS, Unit: "req/s"},
 			{Value: res.P50, Unit: "p50-sec"},
 			{Value: res.P99, Unit: "p99-sec"},
