@@ -8,11 +8,11 @@ import (
 
 	wt "github.com/bytecodealliance/wasmtime-go/v39"
 	"github.com/kspbench/kspbench/abi"
-	"github.com/kspbench/kspbench/internal/bench"
 	"github.com/kspbench/kspbench/conformance"
 	"github.com/kspbench/kspbench/engines"
 	"github.com/kspbench/kspbench/engines/baselinetest"
 	"github.com/kspbench/kspbench/engines/wasmtime"
+	"github.com/kspbench/kspbench/internal/bench"
 )
 
 // The benchmarks compare the adapter with wasmtime-go used directly, on the
