@@ -138,6 +138,8 @@ func (s *Server) classify(ctx context.Context, err error) (int, string) {
 		return statusClientClosed, kindCanceled
 	case errors.Is(err, abi.ErrOutOfBounds):
 		return http.StatusBadGateway, kindOutOfBounds
+	case errors.Is(err, abi.ErrReentry):
+		return http.StatusBadGateway, kindReentry
 	case errors.Is(err, abi.ErrAllocate):
 		return http.StatusBadGateway, kindAllocate
 	case errors.As(err, &se):

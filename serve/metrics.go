@@ -32,6 +32,7 @@ const (
 	kindTrap             = "trap"               // 502: the guest trapped
 	kindOutOfBounds      = "oob"                // 502: the guest answered out of bounds
 	kindAllocate         = "allocate"           // 502: the guest's allocate failed
+	kindReentry          = "reentry"            // 502: host imports nested too deeply inside allocate
 	kindGuestStatus      = "guest_status"       // 502: the handler answered a status without a body
 	kindResponseTooLarge = "response_too_large" // 502: the handler's answer is past the limit
 	kindInstantiate      = "instantiate"        // 502: no instance could be made
@@ -72,7 +73,7 @@ func newMetrics(engine string, pools func() []poolSample) *metrics {
 		}, []string{"engine", "plugin", "route"}),
 		errors: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "kspbench_errors_total",
-			Help: "Requests that failed, by kind: no_plugin, no_route, method_not_allowed, too_large, queue_full, queue_timeout, deadline, trap, oob, allocate, guest_status, response_too_large, instantiate, canceled, bad_request, bad_archive, bad_plugin, conflict, unauthorized, forbidden, internal, panic.",
+			Help: "Requests that failed, by kind: no_plugin, no_route, method_not_allowed, too_large, queue_full, queue_timeout, deadline, trap, oob, allocate, reentry, guest_status, response_too_large, instantiate, canceled, bad_request, bad_archive, bad_plugin, conflict, unauthorized, forbidden, internal, panic.",
 		}, []string{"engine", "plugin", "kind"}),
 	}
 	m.reg.MustRegister(m.requests, m.duration, m.errors,
