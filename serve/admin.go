@@ -59,6 +59,12 @@ func (s *Server) admin(h http.HandlerFunc) http.HandlerFunc {
 // ?replace=true an installed plugin of the same name is replaced (its
 // requests in flight finish on the old version).
 func (s *Server) install(w http.ResponseWriter, r *http.Request) {
+	// Archives are larger than plugin bodies: the upload gets UploadTimeout
+	// instead of ReadTimeout, and the answer, which follows the compile, as
+	// long again as other answers. (Not supported outside Serve: ignored.)
+	rc := http.NewResponseController(w)
+	rc.SetReadDeadline(time.Now().Add(s.cfg.Conn.UploadTimeout))
+	rc.SetWriteDeadline(time.Now().Add(s.cfg.Conn.UploadTimeout + s.cfg.Conn.WriteTimeout))
 	replace, _ := strconv.ParseBool(r.URL.Query().Get("replace"))
 	limit := s.cfg.MaxUploadBytes
 	if r.ContentLength > limit {
@@ -95,6 +101,10 @@ func (s *Server) install(w http.ResponseWriter, r *http.Request) {
 				fmt.Errorf("archive is over the upload limit of %d bytes", limit))
 		case errors.As(err, &ae):
 			s.fail(w, r, http.StatusBadRequest, kindBadArchive, err)
+		case isTimeout(err):
+			w.Header().Set("Connection", "close")
+			s.fail(w, r, http.StatusRequestTimeout, kindBodyTimeout,
+				fmt.Errorf("the archive did not arrive within the upload timeout of %s", s.cfg.Conn.UploadTimeout))
 		default:
 			s.fail(w, r, http.StatusInternalServerError, kindInternal, fmt.Errorf("install: %w", err))
 		}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
 
@@ -70,15 +69,26 @@ func (s *Server) servePlugin(w http.ResponseWriter, r *http.Request) {
 			fmt.Errorf("request body of %d bytes is over the limit of %d", r.ContentLength, limit))
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	body, reserved, err := s.bodies.readBody(http.MaxBytesReader(w, r.Body, limit), r.ContentLength, limit)
+	defer s.bodies.give(reserved)
 	if err != nil {
 		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
+		switch {
+		case errors.As(err, &tooBig):
 			s.fail(w, r, http.StatusRequestEntityTooLarge, kindTooLarge,
 				fmt.Errorf("request body is over the limit of %d bytes", limit))
-			return
+		case errors.Is(err, errBodyBudget):
+			w.Header().Set("Retry-After", "1")
+			w.Header().Set("Connection", "close") // the unread body is not worth draining
+			s.fail(w, r, http.StatusServiceUnavailable, kindBodyBudget,
+				fmt.Errorf("%w (%d bytes for all requests): retry later", err, s.cfg.MaxBodyBytesInFlight))
+		case isTimeout(err):
+			w.Header().Set("Connection", "close")
+			s.fail(w, r, http.StatusRequestTimeout, kindBodyTimeout,
+				fmt.Errorf("the request body did not arrive within the read timeout of %s", s.cfg.Conn.ReadTimeout))
+		default:
+			s.fail(w, r, http.StatusBadRequest, kindBadRequest, fmt.Errorf("reading the request body: %w", err))
 		}
-		s.fail(w, r, http.StatusBadRequest, kindBadRequest, fmt.Errorf("reading the request body: %w", err))
 		return
 	}
 

@@ -38,6 +38,8 @@ const (
 	kindInstantiate      = "instantiate"        // 502: no instance could be made
 	kindCanceled         = "canceled"           // 499: the client went away
 	kindBadRequest       = "bad_request"        // 400: the request could not be read
+	kindBodyTimeout      = "body_timeout"       // 408: the body did not arrive within the read timeout
+	kindBodyBudget       = "body_budget"        // 503: request bodies in flight hold too many bytes
 	kindBadArchive       = "bad_archive"        // 400: an uploaded archive refused
 	kindBadPlugin        = "bad_plugin"         // 400 or 422: a plugin folder that does not load
 	kindConflict         = "conflict"           // 409
@@ -73,7 +75,7 @@ func newMetrics(engine string, pools func() []poolSample) *metrics {
 		}, []string{"engine", "plugin", "route"}),
 		errors: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "kspbench_errors_total",
-			Help: "Requests that failed, by kind: no_plugin, no_route, method_not_allowed, too_large, queue_full, queue_timeout, deadline, trap, oob, allocate, reentry, guest_status, response_too_large, instantiate, canceled, bad_request, bad_archive, bad_plugin, conflict, unauthorized, forbidden, internal, panic.",
+			Help: "Requests that failed, by kind: no_plugin, no_route, method_not_allowed, too_large, queue_full, queue_timeout, deadline, trap, oob, allocate, reentry, guest_status, response_too_large, instantiate, canceled, bad_request, body_timeout, body_budget, bad_archive, bad_plugin, conflict, unauthorized, forbidden, internal, panic.",
 		}, []string{"engine", "plugin", "kind"}),
 	}
 	m.reg.MustRegister(m.requests, m.duration, m.errors,

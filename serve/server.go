@@ -38,6 +38,7 @@ type Server struct {
 	reg        registry
 	metrics    *metrics
 	handler    http.Handler
+	bodies     bodyBudget
 
 	adminMu  sync.Mutex     // serialises management operations (and discovery)
 	retiring sync.WaitGroup // entries being drained and closed
@@ -77,6 +78,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("serve: plugins folder: %w", err)
 	}
 	s := &Server{cfg: cfg, dir: dir, log: cfg.Logger, kube: cfg.Kube}
+	s.bodies.max = cfg.MaxBodyBytesInFlight
 	if st, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return nil, fmt.Errorf("serve: plugins folder: %w", err)
@@ -126,7 +128,12 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		s.log.Info("management API enabled", "prefix", adminPrefix)
 	}
 	s.log.Info("limits", "max_instances", cfg.MaxInstances, "queue", cfg.QueueSize, "queue_timeout", cfg.QueueTimeout,
-		"call_timeout", cfg.CallTimeout, "max_body_bytes", cfg.MaxBodyBytes, "max_upload_bytes", cfg.MaxUploadBytes)
+		"call_timeout", cfg.CallTimeout, "max_body_bytes", cfg.MaxBodyBytes, "max_body_bytes_in_flight", cfg.MaxBodyBytesInFlight,
+		"max_upload_bytes", cfg.MaxUploadBytes)
+	c := cfg.Conn
+	s.log.Info("connection limits", "max_conns", c.MaxConns, "read_header_timeout", c.ReadHeaderTimeout,
+		"read_timeout", c.ReadTimeout, "upload_timeout", c.UploadTimeout, "write_timeout", c.WriteTimeout,
+		"idle_timeout", c.IdleTimeout, "max_header_bytes", c.MaxHeaderBytes)
 
 	s.adminMu.Lock()
 	defer s.adminMu.Unlock()
@@ -148,13 +155,21 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.S
 // Serve serves HTTP on ln until ctx is done, then shuts down gracefully: it
 // stops accepting connections and waits up to Config.ShutdownTimeout for the
 // requests in flight to finish. It does not close the server; call Close
-// after it returns.
+// after it returns. It applies Config.Conn: timeouts, and the cap on
+// connections open at once.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
-	hs := &http.Server{
-		Handler:           s,
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	hs := s.httpServer()
+	hs.ErrorLog = slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)
+	if n := s.cfg.Conn.MaxConns; n > 0 {
+		ln = newLimitListener(ln, n, func(full bool) {
+			if full {
+				s.log.Warn("connection cap reached: closing idle keep-alive connections, keep-alive off until half the cap is free; new connections wait",
+					"max_conns", n)
+			} else {
+				s.log.Info("connections down to half the cap: keep-alive on again", "max_conns", n)
+			}
+			hs.SetKeepAlivesEnabled(!full)
+		})
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
