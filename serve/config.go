@@ -61,6 +61,12 @@ type Config struct {
 	// ConnLimits for why each limit exists). Serve applies them; ServeHTTP
 	// alone does not.
 	Conn ConnLimits
+	// StorageMaxBytes and StorageMaxKeys are each plugin's storage quota:
+	// the bytes of its keys and values, and its keys. A write past either
+	// answers the guest LIMIT_EXCEEDED and writes nothing. Defaults
+	// abi.DefaultLimits.MaxStorageBytes (64 MiB) and MaxStorageKeys (65,536).
+	StorageMaxBytes uint64
+	StorageMaxKeys  uint32
 	// Archive bounds what an uploaded archive may unpack to.
 	Archive ArchiveLimits
 	// ShutdownTimeout bounds how long Serve waits for requests in flight
@@ -126,6 +132,12 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxBodyBytesInFlight == 0 {
 		c.MaxBodyBytesInFlight = 64 * c.MaxBodyBytes
+	}
+	if c.StorageMaxBytes == 0 {
+		c.StorageMaxBytes = abi.DefaultLimits.MaxStorageBytes
+	}
+	if c.StorageMaxKeys == 0 {
+		c.StorageMaxKeys = abi.DefaultLimits.MaxStorageKeys
 	}
 	if c.MaxUploadBytes <= 0 {
 		c.MaxUploadBytes = 32 << 20

@@ -129,7 +129,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	s.log.Info("limits", "max_instances", cfg.MaxInstances, "queue", cfg.QueueSize, "queue_timeout", cfg.QueueTimeout,
 		"call_timeout", cfg.CallTimeout, "max_body_bytes", cfg.MaxBodyBytes, "max_body_bytes_in_flight", cfg.MaxBodyBytesInFlight,
-		"max_upload_bytes", cfg.MaxUploadBytes)
+		"max_upload_bytes", cfg.MaxUploadBytes, "storage_max_bytes", cfg.StorageMaxBytes, "storage_max_keys", cfg.StorageMaxKeys)
 	c := cfg.Conn
 	s.log.Info("connection limits", "max_conns", c.MaxConns, "read_header_timeout", c.ReadHeaderTimeout,
 		"read_timeout", c.ReadTimeout, "upload_timeout", c.UploadTimeout, "write_timeout", c.WriteTimeout,
@@ -321,7 +321,8 @@ func (s *Server) compile(ctx context.Context, f *plugindir.Folder) *entry {
 	start := time.Now()
 	p, err := f.Load(ctx, s.engine, plugindir.Options{
 		Storage: s.store, Kube: s.kube, Logger: s.log, MaxInstances: s.cfg.MaxInstances,
-		Limits: abi.Limits{CallTimeout: s.cfg.CallTimeout, MaxRequestBytes: uint32(s.cfg.MaxBodyBytes)},
+		Limits: abi.Limits{CallTimeout: s.cfg.CallTimeout, MaxRequestBytes: uint32(s.cfg.MaxBodyBytes),
+			MaxStorageBytes: s.cfg.StorageMaxBytes, MaxStorageKeys: s.cfg.StorageMaxKeys},
 	})
 	if err != nil {
 		e.state, e.err = stateFailed, err
@@ -405,7 +406,18 @@ type PluginInfo struct {
 	Routes      []RouteInfo `json:"routes"`
 	Permissions []string    `json:"permissions"`
 	Pool        *PoolInfo   `json:"pool,omitempty"`
-	Since       time.Time   `json:"since"`
+	// Storage is what the plugin keeps in the storage file, against its
+	// quota; absent when it could not be read.
+	Storage *StorageInfo `json:"storage,omitempty"`
+	Since   time.Time    `json:"since"`
+}
+
+// StorageInfo is a plugin's storage use and quota.
+type StorageInfo struct {
+	Keys     int64  `json:"keys"`
+	Bytes    int64  `json:"bytes"`
+	MaxKeys  uint32 `json:"max_keys"`
+	MaxBytes uint64 `json:"max_bytes"`
 }
 
 // RouteInfo is a served route: Path is relative to /api/plugins/<name>.
@@ -440,6 +452,12 @@ func (s *Server) pluginInfo(e *entry) PluginInfo {
 			pi.Routes = append(pi.Routes, RouteInfo{Path: r.Path, Methods: slices.Clone(r.Methods), Handler: r.Handler})
 		}
 		pi.Permissions = append(pi.Permissions, m.Spec.Permissions...)
+	}
+	if e.name != "" {
+		if u, err := s.store.Usage(context.Background(), e.name); err == nil {
+			l := abi.Limits{MaxStorageBytes: s.cfg.StorageMaxBytes, MaxStorageKeys: s.cfg.StorageMaxKeys}.WithDefaults()
+			pi.Storage = &StorageInfo{Keys: u.Keys, Bytes: u.Bytes, MaxKeys: l.MaxStorageKeys, MaxBytes: l.MaxStorageBytes}
+		}
 	}
 	if e.plugin != nil {
 		st := e.plugin.Stats()
