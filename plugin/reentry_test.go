@@ -22,16 +22,16 @@ import (
 //go:embed testdata/reentry.wasm
 var reentryWasm []byte
 
-// reentryEngines are the engines the re-entry tests run on: wazero, plus the
-// cgo engine a build tag links (go test -tags wasmtime ./plugin/ -run Reentry;
-// likewise wasmer; one cgo engine per binary).
-var reentryEngines = []struct {
+// testEngines are the engines eachEngine runs a test on: wazero, plus the
+// cgo engine a build tag links (go test -tags wasmtime ./plugin/ -run
+// 'Reentry|Memory'; likewise wasmer; one cgo engine per binary).
+var testEngines = []struct {
 	name string
 	open func(engines.Config) (engines.Engine, error)
 }{{"wazero", wazero.Open}}
 
-func eachReentryEngine(t *testing.T, f func(t *testing.T, eng engines.Engine)) {
-	for _, e := range reentryEngines {
+func eachEngine(t *testing.T, f func(t *testing.T, eng engines.Engine)) {
+	for _, e := range testEngines {
 		t.Run(e.name, func(t *testing.T) {
 			eng, err := e.open(engines.Config{})
 			if err != nil {
@@ -66,7 +66,7 @@ func loadReentry(t *testing.T, eng engines.Engine) *plugin.Plugin {
 // TestReentryIsBounded: an allocate that calls host_request_info for ever
 // used to recurse until the host's stack overflowed (the process died after
 // seconds, with 173k goroutines); now the call traps at MaxReentryDepth.
-func TestReentryIsBounded(t *testing.T) { eachReentryEngine(t, testReentryIsBounded) }
+func TestReentryIsBounded(t *testing.T) { eachEngine(t, testReentryIsBounded) }
 
 func testReentryIsBounded(t *testing.T, eng engines.Engine) {
 	p := loadReentry(t, eng)
@@ -101,7 +101,7 @@ func testReentryIsBounded(t *testing.T, eng engines.Engine) {
 
 // TestReentryWithinTheBound: nesting up to the bound is allowed, one more
 // level traps.
-func TestReentryWithinTheBound(t *testing.T) { eachReentryEngine(t, testReentryWithinTheBound) }
+func TestReentryWithinTheBound(t *testing.T) { eachEngine(t, testReentryWithinTheBound) }
 
 func testReentryWithinTheBound(t *testing.T, eng engines.Engine) {
 	if eng.Info().Name == "wazero" {

@@ -1,15 +1,15 @@
-//go:build wasmer
+//go:build wasmtime
 
 package plugin_test
 
 import (
 	"github.com/kspbench/kspbench/engines"
-	"github.com/kspbench/kspbench/engines/wasmer"
+	"github.com/kspbench/kspbench/engines/wasmtime"
 )
 
 func init() {
-	reentryEngines = append(reentryEngines, struct {
+	testEngines = append(testEngines, struct {
 		name string
 		open func(engines.Config) (engines.Engine, error)
-	}{"wasmer", wasmer.Open})
+	}{"wasmtime", wasmtime.Open})
 }

@@ -1,15 +1,15 @@
-//go:build wasmtime
+//go:build wasmer
 
 package plugin_test
 
 import (
 	"github.com/kspbench/kspbench/engines"
-	"github.com/kspbench/kspbench/engines/wasmtime"
+	"github.com/kspbench/kspbench/engines/wasmer"
 )
 
 func init() {
-	reentryEngines = append(reentryEngines, struct {
+	testEngines = append(testEngines, struct {
 		name string
 		open func(engines.Config) (engines.Engine, error)
-	}{"wasmtime", wasmtime.Open})
+	}{"wasmer", wasmer.Open})
 }
