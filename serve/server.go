@@ -39,6 +39,8 @@ type Server struct {
 	metrics    *metrics
 	handler    http.Handler
 	bodies     bodyBudget
+	// engineHeader is the value of X-Kspbench-Engine, shared by every answer.
+	engineHeader []string
 
 	adminMu  sync.Mutex     // serialises management operations (and discovery)
 	retiring sync.WaitGroup // entries being drained and closed
@@ -97,6 +99,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("serve: %w", err)
 	}
 	s.info = s.engine.Info()
+	s.engineHeader = []string{s.info.Name}
 	s.interrupts = engines.Unsupported(s.engine, engines.FeatureInterrupt) == ""
 	if err := os.MkdirAll(filepath.Dir(cfg.DataFile), 0o755); err != nil {
 		s.engine.Close(ctx)
