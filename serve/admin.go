@@ -46,6 +46,10 @@ func (s *Server) admin(h http.HandlerFunc) http.HandlerFunc {
 			s.fail(w, r, http.StatusForbidden, kindForbidden, errors.New("wrong token"))
 			return
 		}
+		// Management compiles plugins (a rescan, all the new ones), which
+		// can outlast WriteTimeout; the token holder gets longer. (Not
+		// supported outside Serve: ignored.)
+		http.NewResponseController(w).SetWriteDeadline(time.Now().Add(s.cfg.Conn.UploadTimeout + s.cfg.Conn.WriteTimeout))
 		h(w, r)
 	}
 }
@@ -60,11 +64,8 @@ func (s *Server) admin(h http.HandlerFunc) http.HandlerFunc {
 // requests in flight finish on the old version).
 func (s *Server) install(w http.ResponseWriter, r *http.Request) {
 	// Archives are larger than plugin bodies: the upload gets UploadTimeout
-	// instead of ReadTimeout, and the answer, which follows the compile, as
-	// long again as other answers. (Not supported outside Serve: ignored.)
-	rc := http.NewResponseController(w)
-	rc.SetReadDeadline(time.Now().Add(s.cfg.Conn.UploadTimeout))
-	rc.SetWriteDeadline(time.Now().Add(s.cfg.Conn.UploadTimeout + s.cfg.Conn.WriteTimeout))
+	// instead of ReadTimeout (admin set the write deadline past it).
+	http.NewResponseController(w).SetReadDeadline(time.Now().Add(s.cfg.Conn.UploadTimeout))
 	replace, _ := strconv.ParseBool(r.URL.Query().Get("replace"))
 	limit := s.cfg.MaxUploadBytes
 	if r.ContentLength > limit {

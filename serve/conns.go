@@ -31,6 +31,7 @@ import (
 //     UploadTimeout for its archive.
 //   - WriteTimeout ends a connection whose client does not read its answer,
 //     which would otherwise hold the answer (up to 16 MiB) in memory.
+//     Management requests, which compile plugins, get UploadTimeout more.
 //   - IdleTimeout closes keep-alive connections that sit idle between
 //     requests.
 //   - MaxConns caps the connections open at once, below the process's

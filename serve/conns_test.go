@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -213,5 +214,20 @@ func TestReadBody(t *testing.T) {
 	b := &bodyBudget{max: 5000}
 	if _, held, err := b.readBody(strings.NewReader(strings.Repeat("z", 6000)), -1, limit); !errors.Is(err, errBodyBudget) || held != b.used.Load() {
 		t.Errorf("past the budget: %v, held %d of %d used", err, held, b.used.Load())
+	}
+}
+
+// TestUploadGetsUploadTimeout: an archive slower than ReadTimeout but within
+// UploadTimeout installs.
+func TestUploadGetsUploadTimeout(t *testing.T) {
+	ts := newServer(t, Config{Token: testToken, Conn: ConnLimits{ReadTimeout: 200 * time.Millisecond, UploadTimeout: 10 * time.Second}})
+	c := dial(t, serving(t, ts))
+	archive := packageArchive(t, edgeDir(t))
+	send(t, c, fmt.Sprintf("POST %s/install HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\nContent-Length: %d\r\n\r\n",
+		adminPrefix, testToken, len(archive)))
+	time.Sleep(500 * time.Millisecond)
+	send(t, c, string(archive))
+	if resp, err := readResponse(t, c, bufio.NewReader(c), 10*time.Second); err != nil || resp.StatusCode != http.StatusCreated {
+		t.Fatalf("slow upload: %v %v", resp, err)
 	}
 }

@@ -72,8 +72,8 @@ func (s *Server) routes() http.Handler {
 }
 
 // pluginRoute splits the path of a plugin request, /api/plugins/<name>/<path>,
-// without the mux's pattern matching, which cost more than any other step of
-// the server's own (about 2 us of 12 with a constant plugin). It declines
+// without the mux's pattern matching (about 2 us per request, measured with
+// a constant plugin, among the largest of the server's own costs). It declines
 // (ok false) what the mux treats apart, so that the answer is the same
 // either way: CONNECT, a path with escapes (the mux decodes each segment
 // alone), and an unclean path (the mux redirects it to the clean one).
