@@ -104,14 +104,6 @@ func testReentryIsBounded(t *testing.T, eng engines.Engine) {
 func TestReentryWithinTheBound(t *testing.T) { eachEngine(t, testReentryWithinTheBound) }
 
 func testReentryWithinTheBound(t *testing.T, eng engines.Engine) {
-	if eng.Info().Name == "wazero" {
-		// engines/wazero's Allocate calls one api.Function re-entrantly, which
-		// wazero forbids ("should not be called multiple times until the
-		// previous Call returns"): the outer allocate runs again from its
-		// start, so any nesting recurses until the bound above ends it. The
-		// adapter needs one api.Function per nesting level.
-		t.Skip("known bug of engines/wazero: nested allocate re-enters one api.Function")
-	}
 	p := loadReentry(t, eng)
 	ok := byte('0' + abi.MaxReentryDepth - 1)
 	r, err := p.Handle(context.Background(), &abi.Request{Method: "POST", Path: "/nested", Body: []byte{ok}})
