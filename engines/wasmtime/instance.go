@@ -493,8 +493,11 @@ func isInterrupt(err error) bool {
 // "Caused by:" and the causes, one per line (numbered when there are several),
 // then optionally "Stack backtrace:". A trap's head is "error while executing
 // at wasm backtrace:" followed by the frames, innermost first.
-func describe(err error) string {
-	msg, _, _ := strings.Cut(err.Error(), "\nStack backtrace:")
+func describe(err error) string { return describeText(err.Error()) }
+
+// describeText is describe of an error's text.
+func describeText(text string) string {
+	msg, _, _ := strings.Cut(text, "\nStack backtrace:")
 	head, causes, _ := strings.Cut(msg, "\nCaused by:")
 	var parts []string
 	for line := range strings.Lines(causes) {
