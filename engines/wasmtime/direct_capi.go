@@ -222,3 +222,13 @@ func freeFunc(f *C.kspd_func_t) { C.free(unsafe.Pointer(f)) }
 
 // bareCgoCall makes a cgo call to an empty C function, for the benchmarks.
 func bareCgoCall() { C.kspd_nothing() }
+
+// kspdHostForTest makes a host call to slot as kspd_host would, with no
+// arguments or memory, and returns the trap's message, or "".
+func kspdHostForTest(slot uint32) string {
+	trap := kspdHost(C.uint32_t(slot), 0, nil, nil, 0, nil, 0)
+	if trap == nil {
+		return ""
+	}
+	return takeTrap(trap)
+}
