@@ -110,8 +110,8 @@ static wasm_trap_t *kspd_host(void *env, wasmtime_caller_t *caller, wasmtime_val
                               size_t n) {
 	wasmtime_context_t *ctx = wasmtime_caller_context(caller);
 	kspd_store_t *d = wasmtime_context_get_data(ctx);
-	uint8_t *base = kspd_memory(ctx, d);
-	return kspdHost(d->slot, (uintptr_t)env, ctx, args_and_results, n, base, d->memory_size);
+	uint8_t *base = kspd_memory((uintptr_t)ctx, (uintptr_t)d);
+	return (wasm_trap_t *)kspdHost(d->slot, (uintptr_t)env, ctx, args_and_results, n, base, d->memory_size);
 }
 
 // kspd_define_host defines module.name on linker as kspd_host with index as
@@ -250,7 +250,9 @@ kspd_func_t *kspd_func_get(wasmtime_context_t *ctx, kspd_store_t *d, const char 
 // kspd_call calls f with its values (the parameters in, the results out),
 // leaving a trap in f->trap and returning any other error. It is the whole
 // cost of a call on the C side: one wasmtime_func_call_unchecked.
-wasmtime_error_t *kspd_call(wasmtime_context_t *ctx, kspd_func_t *f) {
+wasmtime_error_t *kspd_call(uintptr_t context, uintptr_t func) {
+	wasmtime_context_t *ctx = (wasmtime_context_t *)context;
+	kspd_func_t *f = (kspd_func_t *)func;
 	f->trap = NULL;
 	return wasmtime_func_call_unchecked(ctx, &f->func, f->vals, f->n, &f->trap);
 }
@@ -258,7 +260,9 @@ wasmtime_error_t *kspd_call(wasmtime_context_t *ctx, kspd_func_t *f) {
 // kspd_memory returns the base of d's memory and sets d->memory_size to its
 // size in bytes; NULL and 0 when the instance exports no memory. Memory grows,
 // and may move, only while the guest runs: the pair stays valid until then.
-uint8_t *kspd_memory(wasmtime_context_t *ctx, kspd_store_t *d) {
+uint8_t *kspd_memory(uintptr_t context, uintptr_t data) {
+	wasmtime_context_t *ctx = (wasmtime_context_t *)context;
+	kspd_store_t *d = (kspd_store_t *)data;
 	if (!d->has_memory) {
 		d->memory_size = 0;
 		return NULL;

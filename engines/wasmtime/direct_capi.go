@@ -120,23 +120,32 @@ func (t *slotTable) release(slot uint32) {
 // wasmtime's frames, so a receiver's panics become traps, and this function
 // recovers anything left as a last resort.
 //
+// The trap is returned as a uintptr_t, which cgo does not check for Go
+// pointers on the way out, as it would a pointer on every host call.
+//
 //export kspdHost
-func kspdHost(slot C.uint32_t, index C.uintptr_t, ctx *C.wasmtime_context_t, args *C.wasmtime_val_raw_t, n C.size_t, base *C.uint8_t, size C.size_t) (trap *C.wasm_trap_t) {
+func kspdHost(slot C.uint32_t, index C.uintptr_t, ctx *C.wasmtime_context_t, args *C.wasmtime_val_raw_t, n C.size_t, base *C.uint8_t, size C.size_t) (trap C.uintptr_t) {
 	defer func() {
 		if r := recover(); r != nil {
-			trap = newTrap(fmt.Sprintf("kspbench: host call panicked: %v", r))
+			trap = trapBits(newTrap(fmt.Sprintf("kspbench: host call panicked: %v", r)))
 		}
 	}()
 	r := receivers.get(uint32(slot))
 	if r == nil {
-		return newTrap(msgDiscarded)
+		return trapBits(newTrap(msgDiscarded))
 	}
 	var mem []byte
 	if base != nil {
 		mem = unsafe.Slice((*byte)(unsafe.Pointer(base)), int(size))
 	}
-	return r.host(int(index), ctx, unsafe.Slice((*rawVal)(unsafe.Pointer(args)), int(n)), mem)
+	return trapBits(r.host(int(index), ctx, unsafe.Slice((*rawVal)(unsafe.Pointer(args)), int(n)), mem))
 }
+
+// trapBits is a trap (C memory) as kspdHost returns it.
+func trapBits(t *C.wasm_trap_t) C.uintptr_t { return C.uintptr_t(uintptr(unsafe.Pointer(t))) }
+
+// cPtr is a C pointer as the hot-path helpers take it (see direct_capi.h).
+func cPtr(p unsafe.Pointer) C.uintptr_t { return C.uintptr_t(uintptr(p)) }
 
 // msgDiscarded is the trap of a host call from a store whose instance was
 // closed during the call.
@@ -227,8 +236,8 @@ func bareCgoCall() { C.kspd_nothing() }
 // arguments or memory, and returns the trap's message, or "".
 func kspdHostForTest(slot uint32) string {
 	trap := kspdHost(C.uint32_t(slot), 0, nil, nil, 0, nil, 0)
-	if trap == nil {
+	if trap == 0 {
 		return ""
 	}
-	return takeTrap(trap)
+	return takeTrap(*(**C.wasm_trap_t)(unsafe.Pointer(&trap)))
 }

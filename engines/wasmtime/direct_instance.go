@@ -195,7 +195,7 @@ func (in *directInstance) call(ctx context.Context, f *directFunction) error {
 	prev := in.callCtx
 	in.callCtx = ctx
 	in.calls++
-	cerr := C.kspd_call(cctx, f.c)
+	cerr := C.kspd_call(cPtr(unsafe.Pointer(cctx)), cPtr(unsafe.Pointer(f.c)))
 	in.calls--
 	in.callCtx = prev
 	in.viewOK, in.outsideOK = false, false
@@ -339,7 +339,7 @@ func (in *directInstance) data() []byte {
 
 // memView returns the memory of d's instance as it is now.
 func memView(ctx *C.wasmtime_context_t, d *C.kspd_store_t) []byte {
-	base := C.kspd_memory(ctx, d)
+	base := C.kspd_memory(cPtr(unsafe.Pointer(ctx)), cPtr(unsafe.Pointer(d)))
 	if base == nil {
 		return nil
 	}

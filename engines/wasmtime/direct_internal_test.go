@@ -149,3 +149,46 @@ func TestDirectGuestAfterClose(t *testing.T) {
 		t.Error("a host call on a released slot did not trap")
 	}
 }
+
+// BenchmarkCgoCall is a bare Go-to-C call of an empty C function: the floor
+// under every direct call.
+func BenchmarkCgoCall(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		bareCgoCall()
+	}
+}
+
+// BenchmarkInstantiate instantiates the reference guest and closes the
+// instance, per variant, and on the direct variant with and without its
+// per-module wasmtime_instance_pre_t.
+func BenchmarkInstantiate(b *testing.B) {
+	for _, c := range []struct {
+		name    string
+		variant string
+		pre     bool
+	}{{"binding", "", true}, {"direct", VariantDirect, true}, {"direct-nopre", VariantDirect, false}} {
+		b.Run("api="+c.name, func(b *testing.B) {
+			usePre = c.pre
+			defer func() { usePre = true }()
+			ctx := context.Background()
+			eng, err := Open(engines.Config{Variant: c.variant})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer eng.Close(ctx)
+			mod, err := eng.Compile(ctx, conformance.Guest("reference"), engines.ModuleConfig{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer mod.Close(ctx)
+			for b.Loop() {
+				in, err := mod.Instantiate(ctx, nopImports{})
+				if err != nil {
+					b.Fatal(err)
+				}
+				in.Close(ctx)
+			}
+		})
+	}
+}
