@@ -75,7 +75,7 @@ func openDirect(cfg engines.Config) (engines.Engine, error) {
 	if cfg.Interpreter {
 		target = "pulley" + strconv.Itoa(strconv.IntSize)
 	}
-	engine, targetErr := newCEngine(e.epoch != C.KSPD_EPOCH_OFF, cfg.CompileWorkers != 1, target)
+	engine, targetErr := newCEngine(e.epoch != C.KSPD_EPOCH_OFF, cfg.CompileWorkers != 1, usePooling, target)
 	if engine == nil {
 		return nil, errors.New("wasmtime: variant direct: wasm_engine_new_with_config failed")
 	}
@@ -123,14 +123,14 @@ func openDirect(cfg engines.Config) (engines.Engine, error) {
 
 // newCEngine makes a wasm_engine_t; a target wasmtime refuses is left out
 // and its error returned as text.
-func newCEngine(epoch, parallel bool, target string) (*C.wasm_engine_t, string) {
+func newCEngine(epoch, parallel, pooling bool, target string) (*C.wasm_engine_t, string) {
 	var ctarget *C.char
 	if target != "" {
 		ctarget = C.CString(target)
 		defer C.free(unsafe.Pointer(ctarget))
 	}
 	var targetErr *C.wasmtime_error_t
-	engine := C.kspd_engine_new(cBool(epoch), cBool(parallel), ctarget, &targetErr)
+	engine := C.kspd_engine_new(cBool(epoch), cBool(parallel), cBool(pooling), ctarget, &targetErr)
 	if targetErr != nil {
 		return engine, takeError(targetErr)
 	}
@@ -340,6 +340,11 @@ func (m *directModule) instancePre() (*C.wasmtime_instance_pre_t, string) {
 	}
 	return m.pre, m.preErr
 }
+
+// usePooling makes openDirect configure wasmtime's pooling allocator, for the
+// benchmark that compares instantiation with and without it. It is off: see
+// BenchmarkInstantiate for why.
+var usePooling = false
 
 // usePre makes Instantiate go through a per-module wasmtime_instance_pre_t;
 // false instantiates through the linker each time, for the benchmark that

@@ -38,7 +38,7 @@ func (e *directEngine) Baseline(ctx context.Context, wasm []byte) (engines.Basel
 	if e.info.Mode == "pulley" {
 		target = "pulley" + strconv.Itoa(strconv.IntSize)
 	}
-	engine, targetErr := newCEngine(true, true, target)
+	engine, targetErr := newCEngine(true, true, false, target)
 	if engine == nil {
 		return nil, errors.New("wasmtime baseline: wasm_engine_new_with_config failed")
 	}

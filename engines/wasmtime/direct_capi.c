@@ -14,7 +14,6 @@ int kspd_available(void) {
 	// The list is every C API function named in this package's direct code.
 	const void *fns[] = {
 	    (const void *)wasm_byte_vec_delete,
-	    (const void *)wasm_config_delete,
 	    (const void *)wasm_config_new,
 	    (const void *)wasm_engine_delete,
 	    (const void *)wasm_engine_new_with_config,
@@ -67,6 +66,9 @@ int kspd_available(void) {
 	    (const void *)wasmtime_store_delete,
 	    (const void *)wasmtime_store_epoch_deadline_callback,
 	    (const void *)wasmtime_store_limiter,
+	    (const void *)wasmtime_pooling_allocation_config_delete,
+	    (const void *)wasmtime_pooling_allocation_config_new,
+	    (const void *)wasmtime_pooling_allocation_strategy_set,
 	    (const void *)wasmtime_store_new,
 	    (const void *)wasmtime_trap_code,
 	    (const void *)wasmtime_trap_new,
@@ -81,10 +83,13 @@ int kspd_available(void) {
 
 // kspd_engine_new makes an engine. epoch turns on epoch interruption (which
 // changes the compiled code); parallel = 0 compiles each module on one
-// thread; target, if not NULL, is a compilation target such as "pulley64".
+// thread; pooling = 1 allocates instances, memories and tables from
+// wasmtime's pooling allocator with its default limits (1,000 of each at
+// once); target, if not NULL, is a compilation target such as "pulley64".
 // A target wasmtime refuses is reported in *target_err and left out: the
 // engine then compiles for the host.
-wasm_engine_t *kspd_engine_new(int epoch, int parallel, const char *target, wasmtime_error_t **target_err) {
+wasm_engine_t *kspd_engine_new(int epoch, int parallel, int pooling, const char *target,
+                               wasmtime_error_t **target_err) {
 	wasm_config_t *config = wasm_config_new();
 	if (config == NULL) {
 		return NULL;
@@ -92,6 +97,11 @@ wasm_engine_t *kspd_engine_new(int epoch, int parallel, const char *target, wasm
 	wasmtime_config_epoch_interruption_set(config, epoch != 0);
 	if (!parallel) {
 		wasmtime_config_parallel_compilation_set(config, false);
+	}
+	if (pooling) {
+		wasmtime_pooling_allocation_config_t *pool = wasmtime_pooling_allocation_config_new();
+		wasmtime_pooling_allocation_strategy_set(config, pool); // copies it
+		wasmtime_pooling_allocation_config_delete(pool);
 	}
 	*target_err = NULL;
 	if (target != NULL) {

@@ -74,7 +74,7 @@ typedef struct kspd_func {
 } kspd_func_t;
 
 int kspd_available(void);
-wasm_engine_t *kspd_engine_new(int epoch, int parallel, const char *target, wasmtime_error_t **target_err);
+wasm_engine_t *kspd_engine_new(int epoch, int parallel, int pooling, const char *target, wasmtime_error_t **target_err);
 wasmtime_error_t *kspd_define_host(wasmtime_linker_t *linker, const char *module, size_t module_len,
                                    const char *name, size_t name_len, const uint8_t *params, size_t nparams,
                                    const uint8_t *results, size_t nresults, uintptr_t index);

@@ -161,16 +161,18 @@ func BenchmarkCgoCall(b *testing.B) {
 
 // BenchmarkInstantiate instantiates the reference guest and closes the
 // instance, per variant, and on the direct variant with and without its
-// per-module wasmtime_instance_pre_t.
+// per-module wasmtime_instance_pre_t and with wasmtime's pooling allocator.
 func BenchmarkInstantiate(b *testing.B) {
 	for _, c := range []struct {
 		name    string
 		variant string
 		pre     bool
-	}{{"binding", "", true}, {"direct", VariantDirect, true}, {"direct-nopre", VariantDirect, false}} {
+		pooling bool
+	}{{"binding", "", true, false}, {"direct", VariantDirect, true, false},
+		{"direct-nopre", VariantDirect, false, false}, {"direct-pooling", VariantDirect, true, true}} {
 		b.Run("api="+c.name, func(b *testing.B) {
-			usePre = c.pre
-			defer func() { usePre = true }()
+			usePre, usePooling = c.pre, c.pooling
+			defer func() { usePre, usePooling = true, false }()
 			ctx := context.Background()
 			eng, err := Open(engines.Config{Variant: c.variant})
 			if err != nil {
