@@ -52,13 +52,17 @@ func (c *closer) GetConfig(ctx context.Context, key []byte) ([]byte, abi.Status)
 	return nil, abi.NotFound
 }
 
-// TestDirectCloseInsideHostCall closes the instance from inside its own host
-// call. The guest is still on the store's stack: the store must outlive the
-// call, the guest's next host call must trap instead of reaching a freed
-// instance, and everything after must fail cleanly.
-func TestDirectCloseInsideHostCall(t *testing.T) {
+// TestCloseInsideHostCall closes the instance from inside its own host call.
+// The guest is still on the store's stack: the store must outlive the call,
+// the guest's next host call must trap instead of reaching a freed instance,
+// and everything after must fail cleanly. (The binding variant crashed here
+// with a nil dereference in wasmtime-go's trampoline before it deferred the
+// store's deletion.)
+func TestCloseInsideHostCall(t *testing.T) { forVariants(t, testCloseInsideHostCall) }
+
+func testCloseInsideHostCall(t *testing.T, cfg engines.Config) {
 	ctx := context.Background()
-	mod := compile(t, open(t, direct), conformance.Guest("reference"))
+	mod := compile(t, open(t, cfg), conformance.Guest("reference"))
 	for _, n := range []uint64{1, 5} {
 		imp := &closer{}
 		in, err := mod.Instantiate(ctx, imp)
@@ -91,7 +95,7 @@ func TestDirectCloseInsideHostCall(t *testing.T) {
 		}
 	}
 	// The engine and module are unharmed.
-	in := instantiate(t, open(t, direct), conformance.Guest("reference"), &recorder{})
+	in := instantiate(t, open(t, cfg), conformance.Guest("reference"), &recorder{})
 	if got := callHandler(t, in, "handle_config", []byte("k")); string(got) != "value of k" {
 		t.Errorf("handle_config after the closes answered %q", got)
 	}
