@@ -283,3 +283,11 @@ uint8_t *kspd_memory(uintptr_t context, uintptr_t data) {
 
 // kspd_nothing does nothing: the benchmarks' bare cgo call.
 void kspd_nothing(void) {}
+
+// kspd_callbacks calls Go's empty kspdNothing n times: the benchmarks' bare
+// C-to-Go callback, which every host call pays once.
+void kspd_callbacks(int n) {
+	for (int i = 0; i < n; i++) {
+		kspdNothing();
+	}
+}

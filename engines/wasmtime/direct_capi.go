@@ -232,6 +232,15 @@ func freeFunc(f *C.kspd_func_t) { C.free(unsafe.Pointer(f)) }
 // bareCgoCall makes a cgo call to an empty C function, for the benchmarks.
 func bareCgoCall() { C.kspd_nothing() }
 
+// bareCallbacks makes one cgo call in which C calls the empty Go function
+// kspdNothing n times, for the benchmarks.
+func bareCallbacks(n int) { C.kspd_callbacks(C.int(n)) }
+
+// kspdNothing does nothing: see bareCallbacks.
+//
+//export kspdNothing
+func kspdNothing() {}
+
 // kspdHostForTest makes a host call to slot as kspd_host would, with no
 // arguments or memory, and returns the trap's message, or "".
 func kspdHostForTest(slot uint32) string {

@@ -90,5 +90,6 @@ kspd_func_t *kspd_func_get(wasmtime_context_t *ctx, kspd_store_t *d, const char 
 wasmtime_error_t *kspd_call(uintptr_t ctx, uintptr_t f);
 uint8_t *kspd_memory(uintptr_t ctx, uintptr_t d);
 void kspd_nothing(void);
+void kspd_callbacks(int n);
 
 #endif

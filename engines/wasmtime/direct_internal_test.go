@@ -159,6 +159,17 @@ func BenchmarkCgoCall(b *testing.B) {
 	}
 }
 
+// BenchmarkCgoCallback is a bare C-to-Go call of an empty Go function, made
+// 100 times per cgo call: the floor under every direct host call.
+func BenchmarkCgoCallback(b *testing.B) {
+	const n = 100
+	b.ReportAllocs()
+	for b.Loop() {
+		bareCallbacks(n)
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/callback")
+}
+
 // BenchmarkInstantiate instantiates the reference guest and closes the
 // instance, per variant, and on the direct variant with and without its
 // per-module wasmtime_instance_pre_t and with wasmtime's pooling allocator.
