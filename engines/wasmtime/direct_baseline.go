@@ -153,7 +153,7 @@ func (b *directBaseline) host(index int, _ *C.wasmtime_context_t, args []rawVal,
 
 // call calls f, whose values are in place.
 func (b *directBaseline) call(f *C.kspd_func_t) error {
-	if cerr := C.kspd_call(cPtr(unsafe.Pointer(b.sctx)), cPtr(unsafe.Pointer(f))); cerr != nil || f.trap != nil {
+	if cerr := C.kspd_call(cPtr(unsafe.Pointer(b.sctx)), cPtr(unsafe.Pointer(f)), 0); cerr != nil || f.trap != nil {
 		msg := takeFailure(cerr, f.trap)
 		f.trap = nil
 		return errors.New("wasmtime baseline: " + describeText(msg))

@@ -258,27 +258,35 @@ kspd_func_t *kspd_func_get(wasmtime_context_t *ctx, kspd_store_t *d, const char 
 }
 
 // kspd_call calls f with its values (the parameters in, the results out),
-// leaving a trap in f->trap and returning any other error. It is the whole
-// cost of a call on the C side: one wasmtime_func_call_unchecked.
-wasmtime_error_t *kspd_call(uintptr_t context, uintptr_t func) {
+// leaving a trap in f->trap and returning any other error. When data (a
+// kspd_store_t) is not 0, it then records the memory as the guest left it
+// (kspd_memory), which the host reads next in nearly every case: two C API
+// calls here instead of a cgo call later.
+wasmtime_error_t *kspd_call(uintptr_t context, uintptr_t func, uintptr_t data) {
 	wasmtime_context_t *ctx = (wasmtime_context_t *)context;
 	kspd_func_t *f = (kspd_func_t *)func;
 	f->trap = NULL;
-	return wasmtime_func_call_unchecked(ctx, &f->func, f->vals, f->n, &f->trap);
+	wasmtime_error_t *err = wasmtime_func_call_unchecked(ctx, &f->func, f->vals, f->n, &f->trap);
+	if (data != 0) {
+		kspd_memory(context, data);
+	}
+	return err;
 }
 
-// kspd_memory returns the base of d's memory and sets d->memory_size to its
-// size in bytes; NULL and 0 when the instance exports no memory. Memory grows,
+// kspd_memory returns the base of d's memory and records it and its size in
+// bytes in d; NULL and 0 when the instance exports no memory. Memory grows,
 // and may move, only while the guest runs: the pair stays valid until then.
 uint8_t *kspd_memory(uintptr_t context, uintptr_t data) {
 	wasmtime_context_t *ctx = (wasmtime_context_t *)context;
 	kspd_store_t *d = (kspd_store_t *)data;
 	if (!d->has_memory) {
+		d->memory_base = NULL;
 		d->memory_size = 0;
 		return NULL;
 	}
 	d->memory_size = wasmtime_memory_data_size(ctx, &d->memory);
-	return wasmtime_memory_data(ctx, &d->memory);
+	d->memory_base = wasmtime_memory_data(ctx, &d->memory);
+	return d->memory_base;
 }
 
 // kspd_nothing does nothing: the benchmarks' bare cgo call.

@@ -56,8 +56,10 @@ typedef struct kspd_store {
 	uint8_t has_memory;
 	wasmtime_instance_t instance;
 	wasmtime_memory_t memory;
-	// memory_size is the byte size kspd_memory last saw: an out-parameter
-	// kept in C memory so that Go's call does not allocate.
+	// memory_base and memory_size are the memory as kspd_memory or kspd_call
+	// last saw it: out-parameters kept in C memory, which Go reads without a
+	// cgo call and whose taking does not allocate.
+	uint8_t *memory_base;
 	size_t memory_size;
 	// trap is kspd_instantiate's trap, if any.
 	wasm_trap_t *trap;
@@ -87,7 +89,7 @@ kspd_func_t *kspd_func_get(wasmtime_context_t *ctx, kspd_store_t *d, const char 
 // The helpers called on every call take their pointers as uintptr_t: cgo
 // checks a pointer argument for Go pointers on every call (cgocheck), which
 // costs as much as the rest of the cgo call; these are always C pointers.
-wasmtime_error_t *kspd_call(uintptr_t ctx, uintptr_t f);
+wasmtime_error_t *kspd_call(uintptr_t ctx, uintptr_t f, uintptr_t d);
 uint8_t *kspd_memory(uintptr_t ctx, uintptr_t d);
 void kspd_nothing(void);
 void kspd_callbacks(int n);

@@ -195,10 +195,17 @@ func (in *directInstance) call(ctx context.Context, f *directFunction) error {
 	prev := in.callCtx
 	in.callCtx = ctx
 	in.calls++
-	cerr := C.kspd_call(cPtr(unsafe.Pointer(cctx)), cPtr(unsafe.Pointer(f.c)))
+	cerr := C.kspd_call(cPtr(unsafe.Pointer(cctx)), cPtr(unsafe.Pointer(f.c)), cPtr(unsafe.Pointer(in.d)))
 	in.calls--
 	in.callCtx = prev
-	in.viewOK, in.outsideOK = false, false
+	// The guest may have grown, so moved, memory: kspd_call recorded it as
+	// the guest left it.
+	if in.hostCtx != nil {
+		in.view, in.viewOK = recordedMem(in.d), true
+		in.outsideOK = false
+	} else {
+		in.outside, in.outsideOK = recordedMem(in.d), true
+	}
 	if armed {
 		in.disarm()
 	}
@@ -339,11 +346,17 @@ func (in *directInstance) data() []byte {
 
 // memView returns the memory of d's instance as it is now.
 func memView(ctx *C.wasmtime_context_t, d *C.kspd_store_t) []byte {
-	base := C.kspd_memory(cPtr(unsafe.Pointer(ctx)), cPtr(unsafe.Pointer(d)))
-	if base == nil {
+	C.kspd_memory(cPtr(unsafe.Pointer(ctx)), cPtr(unsafe.Pointer(d)))
+	return recordedMem(d)
+}
+
+// recordedMem returns the memory of d's instance as kspd_memory or kspd_call
+// last recorded it.
+func recordedMem(d *C.kspd_store_t) []byte {
+	if d.memory_base == nil {
 		return nil
 	}
-	return unsafe.Slice((*byte)(unsafe.Pointer(base)), int(d.memory_size))
+	return unsafe.Slice((*byte)(unsafe.Pointer(d.memory_base)), int(d.memory_size))
 }
 
 // Read, Write and Allocate make *directInstance an abi.Guest.
