@@ -276,3 +276,11 @@ func BenchmarkBaselineDirect(b *testing.B) {
 func BenchmarkWorkloads(b *testing.B) {
 	bench.Benchmarks(b, bench.TestConfig(b, wasmtime.Open))
 }
+
+// BenchmarkWorkloadsDirect runs every kspbench workload on the direct
+// variant:
+//
+//	go test ./engines/wasmtime/ -run '^$' -bench WorkloadsDirect
+func BenchmarkWorkloadsDirect(b *testing.B) {
+	bench.Benchmarks(b, bench.TestConfig(b, openVariant(wasmtime.VariantDirect)))
+}
