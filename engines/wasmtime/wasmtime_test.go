@@ -21,7 +21,7 @@ func TestConformance(t *testing.T) {
 
 // TestConformanceDirect runs the suite on the direct variant.
 func TestConformanceDirect(t *testing.T) {
-	conformance.Run(t, conformance.TestConfig(t, wasmtime.Name, openVariant(wasmtime.VariantDirect)))
+	conformance.Run(t, openVariant(wasmtime.VariantDirect), conformance.EngineName(wasmtime.Name))
 }
 
 // TestConformancePulley runs the suite on Wasmtime's Pulley interpreter,
