@@ -31,8 +31,24 @@ type hostEnv struct {
 	store unsafe.Pointer
 }
 
+// hostTable is the env functions of every profile, one after another;
+// profileOffset gives where each profile's begin. Host functions name theirs
+// by index in this table.
+var hostTable, profileOffset = func() ([]abi.HostFunc, map[*abi.Profile]int) {
+	var t []abi.HostFunc
+	off := map[*abi.Profile]int{}
+	for _, p := range abi.Profiles {
+		off[p] = len(t)
+		t = append(t, p.HostFuncs...)
+	}
+	if len(t) > 0xff {
+		panic("wasmer: more host functions than an environment id can index")
+	}
+	return t, off
+}()
+
 // hostEnvs maps the ids in host functions' environments to instances. An
-// environment is id<<8 | the index of the function in abi.HostFuncs.
+// environment is id<<8 | the index of the function in hostTable.
 var hostEnvs = struct {
 	sync.RWMutex
 	next uint64
@@ -53,7 +69,7 @@ func unregisterHost(id uint64) {
 	hostEnvs.Unlock()
 }
 
-// newHostFunc makes the host function abi.HostFuncs[index] for the instance
+// newHostFunc makes the host function hostTable[index] for the instance
 // registered as id, and returns it with the *wasmer.Extern that an
 // ImportObject takes. The caller deletes it with deleteHostFunc once the
 // instance is made (the instance keeps its own reference).
@@ -61,7 +77,7 @@ func newHostFunc(store, functype unsafe.Pointer, id uint64, index int) (unsafe.P
 	var ext unsafe.Pointer
 	f := C.ksp_func_new(store, functype, C.uintptr_t(id<<8|uint64(index)), &ext)
 	if f == nil || ext == nil {
-		return nil, nil, fmt.Errorf("import[%s]: wasm_func_new_with_env failed", abi.HostFuncs[index].Name)
+		return nil, nil, fmt.Errorf("import[%s]: wasm_func_new_with_env failed", hostTable[index].Name)
 	}
 	e := new(wasmer.Extern)
 	*(*unsafe.Pointer)(unsafe.Pointer(e)) = ext // Extern._inner; layouts checked by hostReady
@@ -79,14 +95,14 @@ func kspHostCall(env C.uintptr_t, args *C.ksp_val_t, nargs C.size_t, results *C.
 	hostEnvs.RLock()
 	e, ok := hostEnvs.m[id]
 	hostEnvs.RUnlock()
-	if !ok || index >= len(abi.HostFuncs) {
+	if !ok || index >= len(hostTable) {
 		return nil // unreachable: an instance is registered while it can run
 	}
 	in := e.in.Value()
 	if in == nil {
 		return e.store
 	}
-	err := in.callHost(&abi.HostFuncs[index], unsafe.Slice(args, int(nargs)), unsafe.Slice(results, int(nresults)))
+	err := in.callHost(&hostTable[index], unsafe.Slice(args, int(nargs)), unsafe.Slice(results, int(nresults)))
 	if err != nil {
 		in.hostErr = err // Function.Call returns it with the trap
 		return e.store
