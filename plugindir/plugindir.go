@@ -72,12 +72,16 @@ func ReadWith(dir string, profile *abi.Profile) (*Folder, error) {
 	m, strictErr := manifest.Load(path)
 	var warnings []string
 	if strictErr != nil {
-		if profile == abi.V1 {
-			return nil, strictErr
-		}
 		var verr *manifest.ValidationError
 		if !errors.As(strictErr, &verr) {
 			return nil, strictErr // not a problem of the content: the file cannot be read
+		}
+		if profile == abi.V1 {
+			if _, _, err := loadLenient(path); err == nil {
+				return nil, fmt.Errorf("ABI v1 reads manifests strictly, by kspbench's own rules, which the KubeStellar UI reference host does not apply (load with --abi auto or %s to read it as that host does): %w",
+					abi.KubeStellarUI.Name, strictErr)
+			}
+			return nil, strictErr
 		}
 		var err error
 		if m, warnings, err = loadLenient(path); err != nil {

@@ -394,6 +394,11 @@ type PluginInfo struct {
 	Error       string      `json:"error,omitempty"`
 	Folder      string      `json:"folder"`
 	Engine      string      `json:"engine"`
+	Routes      []RouteInfo `json:"routes"`
+	Permissions []string    `json:"permissions"`
+	Pool        *PoolInfo   `json:"pool,omitempty"`
+	Since       time.Time   `json:"since"`
+
 	// ABI is the ABI profile the plugin runs under: "v1", or
 	// "kubestellar-ui" for plugins written for the KubeStellar UI's host.
 	ABI string `json:"abi,omitempty"`
@@ -401,10 +406,6 @@ type PluginInfo struct {
 	// what the profile changes in how the plugin runs (instances recycled).
 	Warnings []string `json:"warnings,omitempty"`
 	Notes    []string `json:"notes,omitempty"`
-	Routes      []RouteInfo `json:"routes"`
-	Permissions []string    `json:"permissions"`
-	Pool        *PoolInfo   `json:"pool,omitempty"`
-	Since       time.Time   `json:"since"`
 }
 
 // RouteInfo is a served route: Path is relative to /api/plugins/<name>.
