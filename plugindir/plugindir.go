@@ -57,10 +57,10 @@ func Read(dir string) (*Folder, error) { return ReadWith(dir, nil) }
 // the module and the manifest show (plugin.ChooseProfile).
 //
 // The manifest is read strictly (ABI v1's rules, package manifest). When
-// that fails, it is read as the KubeStellar UI reference host reads it (any
-// apiVersion, unknown keys and a backend without routes accepted, each with a
-// warning); that reading is kept only for a plugin of profile
-// kubestellar-ui, and counts as evidence for it.
+// that fails, it is read as the KubeStellar UI reference host reads it
+// (manifest.Options.Lenient: any apiVersion, unknown keys and a backend
+// without routes accepted, with warnings); that reading is kept only for a
+// plugin of profile kubestellar-ui, and counts as evidence for it.
 //
 // # Errors
 //

@@ -60,7 +60,7 @@ func TestReferenceManifestAndModule(t *testing.T) {
 		t.Errorf("profile %s, want kubestellar-ui (evidence %v)", f.Profile, f.Evidence)
 	}
 	ws := strings.Join(f.Warnings, "\n")
-	for _, w := range []string{"plugin.yml:1:13: apiVersion", "plugin.yml:17:3: spec.info: unknown key ignored"} {
+	for _, w := range []string{"plugin.yml:17:3: spec.info: unknown key"} {
 		if !strings.Contains(ws, w) {
 			t.Errorf("warnings %q lack %q", ws, w)
 		}
