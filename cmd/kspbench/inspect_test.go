@@ -52,7 +52,7 @@ func TestInspectReferenceProfile(t *testing.T) {
 	for _, want := range []string{
 		"abi profile  kubestellar-ui",
 		"because    handler handle_echo has type (i64, i64) -> (i64)",
-		"manifest     warning: ", "apiVersion",
+		`the manifest's apiVersion is "echo/v1"`,
 		"import       env.host_get_config (i32) -> (i32)",
 		"abi          kubestellar-ui: exports and imports conform",
 		"to reach ABI v1",
