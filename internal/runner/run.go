@@ -244,11 +244,14 @@ func Run(ctx context.Context, o Options, env Env) (string, error) {
 		}
 	}
 
+	// The plugin's profile, for the report; the workers load the plugin
+	// themselves and report any problem with it as the workload's error.
 	notes, err := pluginNotes(o.PluginDir, o.ABI)
 	if err != nil {
-		return "", err
+		prog.logf("%v", err)
+	} else {
+		prog.logf("%s", notes)
 	}
-	prog.logf("%s", notes)
 
 	// One worker per engine.
 	runs := make([]*engineRun, len(o.Engines))
