@@ -113,6 +113,9 @@ func runInspect(ctx context.Context, _ io.Reader, stdout, stderr io.Writer, args
 	for _, e := range evidence {
 		fmt.Fprintf(stdout, "  because    %s\n", e.Reason)
 	}
+	if profile != abi.V1 {
+		fmt.Fprintf(stdout, "  kept       kspbench's own safety, where the reference host has none: one call per instance at a time, every range checked, memory, deadline and size limits, Kubernetes permissions enforced (abi/ABI.md §12)\n")
+	}
 	eng, err := engines.Open(*engine, engines.Config{})
 	if err != nil {
 		return err
