@@ -92,6 +92,11 @@ type GuestOptions struct {
 	Limits       abi.Limits
 	StoragePath  string
 	MaxInstances int
+	// Profile, Hints and Entrypoint are plugin.Spec's: the ABI profile
+	// (nil: detected), weak evidence for one, the manifest's entry point.
+	Profile    *abi.Profile
+	Hints      []abi.Evidence
+	Entrypoint string
 	// Engine, when set, is used instead of the case's engine.
 	Engine engines.Engine
 }
@@ -130,6 +135,7 @@ func (e *Env) LoadGuest(wasm []byte, o GuestOptions) (*Loaded, error) {
 	}
 	p, err := plugin.Load(e.ctx, eng, wasm, plugin.Spec{
 		Name: o.Name, Routes: o.Routes, Handlers: o.Handlers, Imports: svc, Limits: o.Limits, MaxInstances: o.MaxInstances,
+		Profile: o.Profile, Hints: o.Hints, Entrypoint: o.Entrypoint,
 	})
 	if err != nil {
 		return nil, err

@@ -8,8 +8,8 @@ import (
 // Guests holds the hand-written guest modules of the conformance suite and the
 // benchmarks, compiled from the .wat sources in testdata (rebuild them with
 // testdata/build.sh; TestGuestsMatchSources checks that they agree). Each is
-// plain WebAssembly 1.0 and imports nothing but ABI v1 functions of module env
-// (and WASI preview1 functions, for the wasi guests).
+// plain WebAssembly 1.0 and imports only module env functions of its profile
+// (ABI v1 unless said otherwise) and WASI preview1 functions, but for gojs.
 // Read one with Guest.
 //
 // Valid guests, which load and run:
@@ -57,12 +57,35 @@ import (
 //   - alloc_trap: allocate traps; handle_echo and handle_reentrant.
 //   - init_trap: echo guest whose _initialize traps.
 //
+// Guests of the kubestellar-ui profile (abi.KubeStellarUI, ABI.md §12), in
+// the shape of the plugins published for the KubeStellar UI:
+//
+//   - ks_ref: handlers (i64, i64) -> i64; memory of 2 pages; a TinyGo-like
+//     bump allocator from 0x1000 that never resets and traps past 0xf000
+//     (about 3,500 echo calls of 8 bytes); deallocate (a no-op); main, the
+//     manifest's entry point, sets a flag; _start calls proc_exit(0) and must
+//     never run. Imports the reference host's env functions and WASI
+//     proc_exit. Handlers: handle_echo (the request in a new allocation;
+//     an empty request gives an empty result), handle_null (pointer 0,
+//     length 5), handle_started ("yes" when main ran), handle_alloc_seen
+//     ("yes" when allocate ran since its last call), handle_log (host_log of
+//     the request; empty result), handle_config (host_get_config's document),
+//     handle_storage_set (the request under key "k": "1" or "0"),
+//     handle_storage_get (the value of the request's key; empty when absent)
+//     and handle_k8s (host_k8s_api_call of the request's path).
+//   - ks_frontend: a frontend-only plugin (ks-monitoring's shape): memory and
+//     a _start that calls proc_exit(0), nothing else.
+//
 // Guests a host must refuse to load:
 //
 //   - no_allocate: memory and handle_echo, no allocate.
 //   - no_memory: allocate and handle_echo; the memory is not exported.
 //   - bad_handler_sig: handle_echo has type (i32) -> i32.
 //   - abi_v2: echo guest that declares ABI version 2 (ksp_abi_version_2).
+//   - ks_mixed: handle_v1 has v1's handler type and handle_ks the
+//     kubestellar-ui profile's: it reads as both profiles.
+//   - gojs: exports that pass v1's export check, but imports module gojs
+//     (built with GOOS=js / TinyGo -target wasm).
 //
 //go:embed testdata/*.wasm
 var Guests embed.FS

@@ -105,10 +105,15 @@ type guestShape struct {
 	// funcs are the exported functions and their types.
 	funcs map[string]abi.FuncType
 	// imports are the env functions the guest imports; their types must be
-	// those of abi.HostFuncs.
+	// those of the guest's profile's HostFuncs.
 	imports []string
 	// wasi are the wasi_snapshot_preview1 functions the guest imports.
 	wasi []string
+	// profile is the ABI profile the guest follows; nil is abi.V1.
+	profile *abi.Profile
+	// foreign are imports of other modules, as "module.name": guests a
+	// host must refuse for them.
+	foreign []string
 }
 
 // guestShapes is the export and import list of every guest in testdata.
@@ -239,6 +244,49 @@ var guestShapes = func() map[string]guestShape {
 			},
 			wasi: []string{"poll_oneoff", "clock_time_get"},
 		},
+		"ks_ref": {
+			memoryPages: 2,
+			profile:     abi.KubeStellarUI,
+			funcs: map[string]abi.FuncType{
+				"allocate":           abi.AllocateType,
+				"deallocate":         abi.DeallocateType,
+				"main":               none,
+				"_start":             none,
+				"handle_echo":        abi.KubeStellarHandlerType,
+				"handle_null":        abi.KubeStellarHandlerType,
+				"handle_started":     abi.KubeStellarHandlerType,
+				"handle_alloc_seen":  abi.KubeStellarHandlerType,
+				"handle_log":         abi.KubeStellarHandlerType,
+				"handle_config":      abi.KubeStellarHandlerType,
+				"handle_storage_set": abi.KubeStellarHandlerType,
+				"handle_storage_get": abi.KubeStellarHandlerType,
+				"handle_k8s":         abi.KubeStellarHandlerType,
+			},
+			imports: []string{"host_log", "host_get_config", "host_storage_get", "host_storage_set", "host_k8s_api_call"},
+			wasi:    []string{"proc_exit"},
+		},
+		"ks_mixed": {
+			memoryPages: 1,
+			funcs: map[string]abi.FuncType{
+				"allocate":  abi.AllocateType,
+				"handle_v1": handler,
+				"handle_ks": abi.KubeStellarHandlerType,
+			},
+		},
+		"ks_frontend": {
+			memoryPages: 2,
+			profile:     abi.KubeStellarUI,
+			funcs:       map[string]abi.FuncType{"_start": none},
+			wasi:        []string{"proc_exit"},
+		},
+		"gojs": {
+			memoryPages: 1,
+			funcs: map[string]abi.FuncType{
+				"allocate":    abi.AllocateType,
+				"handle_echo": handler,
+			},
+			foreign: []string{"gojs.runtime.ticks", "gojs.syscall/js.valueGet"},
+		},
 		"init_trap": {
 			memoryPages: 1,
 			funcs: map[string]abi.FuncType{
@@ -280,11 +328,6 @@ func TestGuestsDecode(t *testing.T) {
 	sort.Strings(described)
 	if !slices.Equal(embedded, described) {
 		t.Fatalf("embedded guests %v, described guests %v", embedded, described)
-	}
-
-	hostTypes := map[string]abi.FuncType{}
-	for _, f := range abi.HostFuncs {
-		hostTypes[f.Name] = f.Type
 	}
 
 	ctx := context.Background()
@@ -332,10 +375,21 @@ func TestGuestsDecode(t *testing.T) {
 				}
 			}
 
+			profile := want.profile
+			if profile == nil {
+				profile = abi.V1
+			}
+			hostTypes := map[string]abi.FuncType{}
+			for _, f := range profile.HostFuncs {
+				hostTypes[f.Name] = f.Type
+			}
 			var imported []string
 			for _, d := range mod.ImportedFunctions() {
 				module, fn, _ := d.Import()
 				if module == "wasi_snapshot_preview1" && slices.Contains(want.wasi, fn) {
+					continue
+				}
+				if slices.Contains(want.foreign, module+"."+fn) {
 					continue
 				}
 				imported = append(imported, fn)
@@ -345,9 +399,9 @@ func TestGuestsDecode(t *testing.T) {
 				}
 				typ, ok := hostTypes[fn]
 				if !ok {
-					t.Errorf("imports %s.%s, which ABI v1 does not define", module, fn)
+					t.Errorf("imports %s.%s, which profile %s does not define", module, fn, profile.Name)
 				} else if gt := guestFuncType(d); !gt.Equal(typ) {
-					t.Errorf("imports %s.%s as %s, ABI v1 type is %s", module, fn, gt, typ)
+					t.Errorf("imports %s.%s as %s, profile %s's type is %s", module, fn, gt, profile.Name, typ)
 				}
 			}
 			if len(mod.ImportedMemories()) != 0 {

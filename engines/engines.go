@@ -46,6 +46,26 @@ func UnknownVariant(engine, variant string, known ...string) error {
 type ModuleConfig struct {
 	// MemoryLimitPages overrides Config.MemoryLimitPages for this module.
 	MemoryLimitPages uint32
+	// Profile selects the host functions of module env that the module's
+	// instances link against (Profile.HostFuncs); nil means abi.V1.
+	Profile *abi.Profile
+}
+
+// HostFuncs returns the env functions a module compiled with c links
+// against: its profile's, or ABI v1's.
+func (c ModuleConfig) HostFuncs() []abi.HostFunc {
+	if c.Profile == nil {
+		return abi.V1.HostFuncs
+	}
+	return c.Profile.HostFuncs
+}
+
+// ProfileName returns the name of c's profile, "v1" when none is set.
+func (c ModuleConfig) ProfileName() string {
+	if c.Profile == nil {
+		return abi.V1.Name
+	}
+	return c.Profile.Name
 }
 
 // Info says which engine ran, from the binding itself.
@@ -70,8 +90,9 @@ type Engine interface {
 type Module interface {
 	// Exports lists the module's exports with their types.
 	Exports() abi.Exports
-	// Instantiate links the host imports of package abi (module env) and
-	// WASI, and instantiates the module. It does not call _initialize.
+	// Instantiate links the host imports of the module's profile (module
+	// env; see ModuleConfig.Profile) and WASI, and instantiates the module.
+	// It does not call _initialize.
 	Instantiate(ctx context.Context, imports abi.Imports) (Instance, error)
 	Close(ctx context.Context) error
 }

@@ -153,6 +153,21 @@ func (s *Services) GetConfig(_ context.Context, key []byte) ([]byte, abi.Status)
 	return v, abi.OK
 }
 
+// ConfigJSON returns the whole configuration as one JSON object of strings,
+// keys sorted: what host_get_config answers under the kubestellar-ui profile
+// (abi.ConfigDocument).
+func (s *Services) ConfigJSON(context.Context) []byte {
+	m := make(map[string]string, len(s.config))
+	for k, v := range s.config {
+		m[k] = string(v)
+	}
+	b, err := json.Marshal(m)
+	if err != nil {
+		return []byte("{}") // unreachable: strings always marshal
+	}
+	return b
+}
+
 // checkKey applies ABI.md §4's key rules: 1 to MaxStorageKeyBytes bytes.
 func (s *Services) checkKey(key []byte) abi.Status {
 	switch {

@@ -19,6 +19,19 @@ type Instance struct {
 	handlers map[string]engines.Function
 	stack    [2]uint64
 	broken   error
+	// calls and guestBytes count the handler calls served and the request
+	// and response bytes moved, for profiles that recycle instances.
+	calls      int
+	guestBytes uint64
+}
+
+// worn reports whether the instance has served as many calls or bytes as its
+// profile allows one instance (abi.Profile.MaxCallsPerInstance,
+// MaxGuestBytesPerInstance); the pool then replaces it.
+func (i *Instance) worn() bool {
+	pr := i.p.profile
+	return (pr.MaxCallsPerInstance > 0 && i.calls >= pr.MaxCallsPerInstance) ||
+		(pr.MaxGuestBytesPerInstance > 0 && i.guestBytes >= pr.MaxGuestBytesPerInstance)
 }
 
 // Engine returns the engine instance underneath, for callers that need more
@@ -70,23 +83,46 @@ func (i *Instance) Call(ctx context.Context, handler string, body []byte) ([]byt
 func (i *Instance) call(ctx context.Context, handler string, fn engines.Function, body []byte) ([]byte, error) {
 	var ptr uint32
 	n := uint32(len(body))
-	if n > 0 {
+	pr := i.p.profile
+	switch {
+	case n > 0:
 		var err error
 		if ptr, err = i.Allocate(ctx, n); err != nil {
 			return nil, err
 		}
 		i.mem.Write(ptr, body)
+	case pr.AllocateEmptyBody:
+		// The reference host calls allocate(0) and passes what it returns;
+		// 0 is a fine answer for no bytes.
+		i.stack[0] = 0
+		if err := i.alloc.Call(ctx, i.stack[:]); err != nil {
+			return nil, fmt.Errorf("%w: function[%s](0): %w", abi.ErrAllocate, abi.ExportAllocate, err)
+		}
+		ptr = uint32(i.stack[0])
+		if err := abi.CheckRange(ptr, 0, i.mem.Size()); err != nil {
+			return nil, fmt.Errorf("%w: allocate(0): %w", abi.ErrAllocate, err)
+		}
 	}
 	i.stack[0], i.stack[1] = uint64(ptr), uint64(n)
+	i.calls++
 	if err := fn.Call(ctx, i.stack[:]); err != nil {
 		return nil, fmt.Errorf("function[%s]: %w", handler, err)
 	}
-	rptr, rlen, err := abi.HandlerResult(i.stack[0], "function["+handler+"]")
-	if err != nil {
+	var rptr, rlen uint32
+	var err error
+	if pr.EmptyResult != nil {
+		rptr, rlen = abi.Unpack(i.stack[0])
+		if rptr == 0 {
+			rlen = 0
+		}
+	} else if rptr, rlen, err = abi.HandlerResult(i.stack[0], "function["+handler+"]"); err != nil {
 		return nil, err
 	}
+	i.guestBytes += uint64(n) + uint64(rlen)
 	var resp []byte
 	switch {
+	case rlen == 0 && pr.EmptyResult != nil:
+		resp = append([]byte{}, pr.EmptyResult...)
 	case rlen == 0:
 		resp = []byte{}
 	default:

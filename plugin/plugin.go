@@ -36,6 +36,15 @@ type Spec struct {
 	// MaxInstances bounds the instances alive and the calls in flight at once;
 	// zero means runtime.GOMAXPROCS(0).
 	MaxInstances int
+	// Profile is the contract the module follows; nil detects it from the
+	// module (see ChooseProfile), with Hints as weak evidence.
+	Profile *abi.Profile
+	// Hints are weak evidence for a profile, such as a manifest written for
+	// the KubeStellar UI reference host; used only when Profile is nil.
+	Hints []abi.Evidence
+	// Entrypoint is the manifest's spec.wasm.entrypoint, run after
+	// _initialize under a profile that runs it (abi.Profile.RunsEntrypoint).
+	Entrypoint string
 }
 
 // Plugin is a compiled, checked plugin. It is safe for concurrent use.
@@ -50,28 +59,32 @@ type Plugin struct {
 	interrupts  bool
 	hasInit     bool
 	hasDealloc  bool
+	profile     *abi.Profile
+	evidence    []abi.Evidence
+	entrypoint  string // the export to run after _initialize, or ""
+	notes       []string
 	pool        pool
 	closeOnce   sync.Once
 	closeResult error
 }
 
-// Load compiles wasm on eng and checks it against ABI v1 and spec.
+// Load chooses the module's ABI profile (spec.Profile, or detected), checks
+// its imports against what the host provides under that profile, compiles
+// wasm on eng and checks its exports against the profile and spec.
 //
 // # Errors
 //
 // The error names the plugin and wraps engines.ErrCompile for bytes that are
-// not a module, or abi.ErrVersion, abi.ErrMissingExport or abi.ErrSignature for
-// a module that breaks the ABI. A module whose memory starts above the memory
-// limit (or above the 65,536 pages a 32-bit memory can have) is refused before
-// the engine sees it, with an error wrapping ErrMemoryLimit and
-// engines.ErrInstantiate, the same on every engine.
+// not a module, abi.ErrAmbiguous for a module that reads as two profiles,
+// abi.ErrImport for an import the host does not provide, or abi.ErrVersion,
+// abi.ErrMissingExport or abi.ErrSignature for a module that breaks its
+// profile. A module whose memory starts above the memory limit (or above the
+// 65,536 pages a 32-bit memory can have) is refused before the engine sees
+// it, with an error wrapping ErrMemoryLimit and engines.ErrInstantiate, the
+// same on every engine.
 func Load(ctx context.Context, eng engines.Engine, wasm []byte, spec Spec) (*Plugin, error) {
 	limits := spec.Limits.WithDefaults()
 	if err := checkMemories(wasm, limits.MemoryPages); err != nil {
-		return nil, fmt.Errorf("plugin[%s]: %w", spec.Name, err)
-	}
-	mod, err := eng.Compile(ctx, wasm, engines.ModuleConfig{MemoryLimitPages: limits.MemoryPages})
-	if err != nil {
 		return nil, fmt.Errorf("plugin[%s]: %w", spec.Name, err)
 	}
 	var handlers []string
@@ -85,13 +98,49 @@ func Load(ctx context.Context, eng engines.Engine, wasm []byte, spec Spec) (*Plu
 			handlers = append(handlers, h)
 		}
 	}
-	exports := mod.Exports()
-	if err := exports.Check(handlers); err != nil {
-		mod.Close(ctx)
+	profile, evidence := spec.Profile, []abi.Evidence(nil)
+	info, infoErr := ReadModule(wasm)
+	if infoErr == nil {
+		// Bytes wasmbin cannot read go to the engine, whose compile error
+		// says what is wrong with them.
+		var err error
+		if profile, evidence, err = ChooseProfile(info, spec.Profile, handlers, spec.Hints...); err != nil {
+			return nil, fmt.Errorf("plugin[%s]: %w", spec.Name, err)
+		}
+		if err := profile.CheckImports(info.Imports); err != nil {
+			return nil, fmt.Errorf("plugin[%s]: %w", spec.Name, err)
+		}
+	} else if profile == nil {
+		profile = abi.V1
+	}
+	mod, err := eng.Compile(ctx, wasm, engines.ModuleConfig{MemoryLimitPages: limits.MemoryPages, Profile: profile})
+	if err != nil {
 		return nil, fmt.Errorf("plugin[%s]: %w", spec.Name, err)
+	}
+	exports := mod.Exports()
+	if err := profile.CheckExports(exports, handlers, spec.Entrypoint); err != nil {
+		mod.Close(ctx)
+		return nil, fmt.Errorf("plugin[%s]: ABI profile %s: %w%s", spec.Name, profile.Name, err, otherProfileHint(profile, exports, handlers))
 	}
 	_, hasInit := exports.Lookup(abi.ExportInitialize)
 	_, hasDealloc := exports.Lookup(abi.ExportDeallocate)
+	hasDealloc = hasDealloc && profile.CallsDeallocate
+	var entrypoint string
+	var notes []string
+	if profile.RunsEntrypoint && spec.Entrypoint != "" {
+		switch _, ok := exports.Lookup(spec.Entrypoint); {
+		case spec.Entrypoint == abi.StartExport:
+			notes = append(notes, fmt.Sprintf("spec.wasm.entrypoint %q is not run: a TinyGo command's _start calls proc_exit(0), which closes the instance (the reference host runs it and then fails every call)", spec.Entrypoint))
+		case ok:
+			entrypoint = spec.Entrypoint
+		default:
+			notes = append(notes, fmt.Sprintf("spec.wasm.entrypoint %q is not exported, so nothing runs at start (as on the reference host)", spec.Entrypoint))
+		}
+	}
+	if profile.MaxCallsPerInstance > 0 || profile.MaxGuestBytesPerInstance > 0 {
+		notes = append(notes, fmt.Sprintf("instances are recycled after %d calls or %d request and response bytes, whichever comes first: guests of this profile allocate from a bump allocator that never resets",
+			profile.MaxCallsPerInstance, profile.MaxGuestBytesPerInstance))
+	}
 	max := spec.MaxInstances
 	if max <= 0 {
 		max = runtime.GOMAXPROCS(0)
@@ -100,6 +149,7 @@ func Load(ctx context.Context, eng engines.Engine, wasm []byte, spec Spec) (*Plu
 		name: spec.Name, engine: eng, module: mod, imports: spec.Imports, limits: limits,
 		routes: spec.Routes, handlers: handlers, hasInit: hasInit, hasDealloc: hasDealloc,
 		interrupts: engines.Unsupported(eng, engines.FeatureInterrupt) == "",
+		profile:    profile, evidence: evidence, entrypoint: entrypoint, notes: notes,
 	}
 	p.pool.init(max)
 	return p, nil
@@ -107,6 +157,35 @@ func Load(ctx context.Context, eng engines.Engine, wasm []byte, spec Spec) (*Plu
 
 // Name returns the plugin's name.
 func (p *Plugin) Name() string { return p.name }
+
+// Profile returns the ABI profile the plugin runs under.
+func (p *Plugin) Profile() *abi.Profile { return p.profile }
+
+// Evidence returns why the profile was chosen.
+func (p *Plugin) Evidence() []abi.Evidence { return p.evidence }
+
+// Notes returns what a reader of results must know about how the plugin
+// runs under its profile (an entry point not run, instances recycled).
+func (p *Plugin) Notes() []string { return p.notes }
+
+// otherProfileHint says, after a failed export check, when the module's
+// handlers have another profile's type, that the rule broken is that
+// profile's and which --abi would load it.
+func otherProfileHint(p *abi.Profile, es abi.Exports, handlers []string) string {
+	for _, h := range handlers {
+		e, ok := es.Lookup(h)
+		if !ok || e.Kind != abi.KindFunc {
+			continue
+		}
+		for _, o := range abi.Profiles {
+			if o != p && e.Type.Equal(o.HandlerType) {
+				return fmt.Sprintf(" (the handler types are profile %s's; %s is kspbench's own rule for profile %s: load with --abi %s)",
+					o.Name, p.HandlerType, p.Name, o.Name)
+			}
+		}
+	}
+	return ""
+}
 
 // Limits returns the limits in force, defaults filled in.
 func (p *Plugin) Limits() abi.Limits { return p.limits }
@@ -155,27 +234,35 @@ func (p *Plugin) Instantiate(ctx context.Context) (*Instance, error) {
 	for _, h := range p.handlers {
 		i.handlers[h] = in.Function(h)
 	}
-	if i.mem == nil || i.alloc == nil {
+	needAlloc := p.profile.AllocateAlways || len(p.handlers) > 0
+	if needAlloc && (i.mem == nil || i.alloc == nil) {
 		in.Close(ctx)
 		return nil, fmt.Errorf("plugin[%s]: %w: instance lacks memory or allocate", p.name, abi.ErrMissingExport)
 	}
 	return i, nil
 }
 
-// Initialize calls the guest's _initialize, when it exports one.
+// Initialize calls the guest's _initialize, when it exports one, and then
+// the manifest's entry point under a profile that runs one.
 func (i *Instance) Initialize(ctx context.Context) error {
-	if !i.p.hasInit {
-		return nil
+	if i.p.hasInit {
+		if err := i.in.Function(abi.ExportInitialize).Call(ctx, i.stack[:0]); err != nil {
+			i.broken = err
+			return fmt.Errorf("plugin[%s]: function[%s]: %w", i.p.name, abi.ExportInitialize, err)
+		}
 	}
-	if err := i.in.Function(abi.ExportInitialize).Call(ctx, i.stack[:0]); err != nil {
-		i.broken = err
-		return fmt.Errorf("plugin[%s]: function[%s]: %w", i.p.name, abi.ExportInitialize, err)
+	if i.p.entrypoint != "" {
+		if err := i.in.Function(i.p.entrypoint).Call(ctx, i.stack[:0]); err != nil {
+			i.broken = err
+			return fmt.Errorf("plugin[%s]: function[%s] (spec.wasm.entrypoint): %w", i.p.name, i.p.entrypoint, err)
+		}
 	}
 	return nil
 }
 
-// HasInitialize reports whether the guest exports _initialize.
-func (p *Plugin) HasInitialize() bool { return p.hasInit }
+// HasInitialize reports whether Initialize runs guest code: _initialize, or
+// an entry point the profile runs.
+func (p *Plugin) HasInitialize() bool { return p.hasInit || p.entrypoint != "" }
 
 // ErrMemoryLimit: a module's memory starts above the memory limit, so no
 // instance of it could be made.

@@ -12,10 +12,11 @@ type pool struct {
 	tokens chan struct{}
 	idle   chan *Instance
 
-	mu      sync.Mutex
-	closed  bool
-	created int
-	dropped int
+	mu       sync.Mutex
+	closed   bool
+	created  int
+	dropped  int
+	recycled int
 	// abandoned counts calls whose caller was answered at the deadline while
 	// the guest, which the engine cannot interrupt, runs on: each holds its
 	// token until the guest stops, which may be never, so close does not wait
@@ -33,15 +34,18 @@ func (q *pool) init(max int) {
 var errClosed = errors.New("plugin closed")
 
 // PoolStats counts the instances a plugin's pool created and discarded.
+// Recycled counts the sound instances retired because they reached their
+// profile's per-instance budget (abi.Profile.MaxCallsPerInstance); they are
+// not in Discarded, which counts failures.
 type PoolStats struct {
-	Created, Discarded, Idle, InFlight int
+	Created, Discarded, Recycled, Idle, InFlight int
 }
 
 // Stats reports the pool's counters.
 func (p *Plugin) Stats() PoolStats {
 	p.pool.mu.Lock()
 	defer p.pool.mu.Unlock()
-	return PoolStats{Created: p.pool.created, Discarded: p.pool.dropped, Idle: len(p.pool.idle), InFlight: len(p.pool.tokens)}
+	return PoolStats{Created: p.pool.created, Discarded: p.pool.dropped, Recycled: p.pool.recycled, Idle: len(p.pool.idle), InFlight: len(p.pool.tokens)}
 }
 
 // setAbandoned adds d to the count of abandoned calls and wakes close.
@@ -90,17 +94,22 @@ func (p *Plugin) acquire(ctx context.Context) (*Instance, error) {
 	return i, nil
 }
 
-// release returns an instance after a call: a broken one is closed, a sound
-// one goes back to the idle list.
+// release returns an instance after a call: a broken one is closed, and so
+// is one that reached its profile's budget (recycled); a sound one goes back
+// to the idle list.
 func (p *Plugin) release(i *Instance) {
 	defer func() { <-p.pool.tokens }()
 	p.pool.mu.Lock()
 	closed := p.pool.closed
-	if i.broken != nil || closed {
+	worn := i.broken == nil && !closed && i.worn()
+	switch {
+	case i.broken != nil || closed:
 		p.pool.dropped++
+	case worn:
+		p.pool.recycled++
 	}
 	p.pool.mu.Unlock()
-	if i.broken != nil || closed {
+	if i.broken != nil || closed || worn {
 		i.Close(context.Background())
 		return
 	}

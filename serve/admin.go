@@ -111,7 +111,7 @@ func (s *Server) install(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
-	f, err := plugindir.Read(tmp)
+	f, err := plugindir.ReadWith(tmp, s.cfg.ABI)
 	if err != nil {
 		s.fail(w, r, http.StatusBadRequest, kindBadPlugin, fmt.Errorf(
 			"not a plugin (plugin.yml and the wasm it names must be at the archive's root, as make package lays them out): %s",
@@ -280,7 +280,7 @@ func (s *Server) action(w http.ResponseWriter, r *http.Request) {
 // reread reads e's folder again and compiles it, without publishing the
 // result. It refuses a folder whose manifest now names another plugin.
 func (s *Server) reread(ctx context.Context, e *entry) (*entry, error) {
-	f, err := plugindir.Read(e.dir)
+	f, err := plugindir.ReadWith(e.dir, s.cfg.ABI)
 	if err != nil {
 		return nil, err
 	}

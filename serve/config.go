@@ -75,6 +75,9 @@ type Config struct {
 	// Logger receives request lines, plugin logs and the server's own
 	// notes. nil means slog.Default().
 	Logger *slog.Logger
+	// ABI, when not nil, is the ABI profile every plugin is loaded under
+	// (kspbench serve --abi); nil detects each plugin's (plugindir.ReadWith).
+	ABI *abi.Profile
 }
 
 // ArchiveLimits bound the extraction of an uploaded plugin archive, against

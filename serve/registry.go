@@ -32,6 +32,8 @@ type entry struct {
 	state    string
 	err      error
 	since    time.Time
+	abi      string   // the ABI profile's name, once the folder was read
+	warnings []string // the lenient manifest reading's warnings
 
 	// Loaded entries only.
 	plugin *plugin.Plugin

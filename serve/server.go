@@ -290,7 +290,7 @@ func (s *Server) discover(ctx context.Context) (added []*entry) {
 // s.adminMu must be held.
 func (s *Server) loadFolder(ctx context.Context, dir string) *entry {
 	folder := filepath.Base(dir)
-	f, err := plugindir.Read(dir)
+	f, err := plugindir.ReadWith(dir, s.cfg.ABI)
 	if err != nil {
 		e := &entry{folder: folder, dir: dir, state: stateFailed, err: err, since: time.Now()}
 		s.reg.putBroken(e)
@@ -320,7 +320,8 @@ func (s *Server) loadFolder(ctx context.Context, dir string) *entry {
 // failed; it does not publish it.
 func (s *Server) compile(ctx context.Context, f *plugindir.Folder) *entry {
 	name := f.Manifest.Metadata.Name
-	e := &entry{name: name, folder: filepath.Base(f.Dir), dir: f.Dir, manifest: f.Manifest, since: time.Now()}
+	e := &entry{name: name, folder: filepath.Base(f.Dir), dir: f.Dir, manifest: f.Manifest, since: time.Now(),
+		abi: f.Profile.Name, warnings: f.Warnings}
 	start := time.Now()
 	p, err := f.Load(ctx, s.engine, plugindir.Options{
 		Storage: s.store, Kube: s.kube, Logger: s.log, MaxInstances: s.cfg.MaxInstances,
@@ -339,7 +340,13 @@ func (s *Server) compile(ctx context.Context, f *plugindir.Folder) *entry {
 		routes = append(routes, strings.Join(r.Methods, ",")+" "+r.Path)
 	}
 	s.log.Info("plugin loaded", "plugin", name, "version", f.Manifest.Metadata.Version, "folder", e.folder,
-		"routes", routes, "compile", time.Since(start).Round(time.Millisecond))
+		"abi", f.Profile.Name, "routes", routes, "compile", time.Since(start).Round(time.Millisecond))
+	for _, w := range f.Warnings {
+		s.log.Warn("plugin manifest read as the reference host reads it", "plugin", name, "warning", s.relErr(errors.New(w)))
+	}
+	for _, n := range p.Notes() {
+		s.log.Info("plugin note", "plugin", name, "abi", f.Profile.Name, "note", n)
+	}
 	return e
 }
 
@@ -413,6 +420,14 @@ type PluginInfo struct {
 	// quota; absent when it could not be read.
 	Storage *StorageInfo `json:"storage,omitempty"`
 	Since   time.Time    `json:"since"`
+
+	// ABI is the ABI profile the plugin runs under: "v1", or
+	// "kubestellar-ui" for plugins written for the KubeStellar UI's host.
+	ABI string `json:"abi,omitempty"`
+	// Warnings are what a lenient reading of the manifest accepted; Notes
+	// what the profile changes in how the plugin runs (instances recycled).
+	Warnings []string `json:"warnings,omitempty"`
+	Notes    []string `json:"notes,omitempty"`
 }
 
 // StorageInfo is a plugin's storage use and quota.
@@ -443,12 +458,15 @@ type PoolInfo struct {
 	Abandoned int `json:"abandoned"`
 	Created   int `json:"created"`
 	Discarded int `json:"discarded"`
-	Waiting   int `json:"waiting"`
+	// Recycled counts sound instances retired at their profile's budget
+	// (kubestellar-ui: a guest allocator that never resets).
+	Recycled int `json:"recycled,omitempty"`
+	Waiting  int `json:"waiting"`
 }
 
 func (s *Server) pluginInfo(e *entry) PluginInfo {
 	pi := PluginInfo{Name: e.name, State: e.state, Error: s.relErr(e.err), Folder: e.folder, Engine: s.info.Name,
-		Routes: []RouteInfo{}, Permissions: []string{}, Since: e.since}
+		Routes: []RouteInfo{}, Permissions: []string{}, Since: e.since, ABI: e.abi, Warnings: e.warnings}
 	if m := e.manifest; m != nil {
 		pi.Version, pi.Author, pi.Description = m.Metadata.Version, m.Metadata.Author, m.Metadata.Description
 		for _, r := range m.Routes() {
@@ -465,7 +483,8 @@ func (s *Server) pluginInfo(e *entry) PluginInfo {
 	if e.plugin != nil {
 		st := e.plugin.Stats()
 		pi.Pool = &PoolInfo{Max: s.cfg.MaxInstances, Idle: st.Idle, InFlight: st.InFlight, Created: st.Created,
-			Discarded: st.Discarded, Waiting: int(e.gate.waiting.Load()), Abandoned: abandoned(st.InFlight, e.gate)}
+			Discarded: st.Discarded, Recycled: st.Recycled, Waiting: int(e.gate.waiting.Load()), Abandoned: abandoned(st.InFlight, e.gate)}
+		pi.Notes = e.plugin.Notes()
 	}
 	return pi
 }

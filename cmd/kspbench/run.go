@@ -23,6 +23,7 @@ func parseRunFlags(args []string, stderr io.Writer) (runner.Options, error) {
 	fs.IntVar(&o.Count, "count", o.Count, "samples of every figure, per engine")
 	quick := fs.Bool("quick", false, "smoke run: 3 samples, short timings, no conformance suite and no HTTP workload unless --bench names it (about a minute)")
 	fs.StringVar(&o.PluginDir, "plugin", "", "plugin folder (plugin.yml and its wasm) to measure; default: plugins/cluster-monitor built from source")
+	fs.StringVar(&o.ABI, "abi", "auto", abiFlagUsage)
 	fs.StringVar(&o.Out, "out", "", "folder for the reports; default reports/<UTC timestamp>")
 	fs.Int64Var(&o.Seed, "seed", o.Seed, "seed of the shuffled engine order")
 	fs.DurationVar(&o.BenchTime, "benchtime", o.BenchTime, "time per sample of each timed figure")

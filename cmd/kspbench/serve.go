@@ -17,6 +17,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/kspbench/kspbench/abi"
 	"github.com/kspbench/kspbench/engines"
 	"github.com/kspbench/kspbench/host/kube"
 	"github.com/kspbench/kspbench/internal/catalog"
@@ -27,6 +28,8 @@ import (
 
 // serveOptions are the flags of `kspbench serve`.
 type serveOptions struct {
+	abi           string
+	profile       *abi.Profile // nil: detect each plugin's
 	engine        string
 	plugins       string
 	addr          string
@@ -68,6 +71,7 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveOptions, error) {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	o := &serveOptions{maxBody: byteSize(4 << 20), maxUpload: byteSize(32 << 20), maxHeader: byteSize(64 << 10), storageBytes: byteSize(64 << 20)}
+	fs.StringVar(&o.abi, "abi", "auto", abiFlagUsage)
 	fs.StringVar(&o.engine, "engine", "wazero", "engine to run plugins on: "+strings.Join(catalog.Names(), ", ")+"; one this binary does not link is run by re-executing the binary that does")
 	fs.StringVar(&o.plugins, "plugins", filepath.Join("build", "plugins"), "folder of plugin folders (each a plugin.yml and its wasm; make -C plugins/cluster-monitor install puts one in build/plugins)")
 	fs.StringVar(&o.addr, "addr", "127.0.0.1:4000", "address to listen on; :4000 for every interface, 127.0.0.1:0 for any free port (see --ready-file)")
@@ -141,6 +145,10 @@ flags:`)
 	if o.logFormat != "text" && o.logFormat != "json" {
 		return nil, fmt.Errorf("serve: --log-format: %q is neither text nor json", o.logFormat)
 	}
+	var err error
+	if o.profile, err = parseABI(o.abi); err != nil {
+		return nil, fmt.Errorf("serve: %w", err)
+	}
 	o.tokenFromFlag = o.token != ""
 	if o.token == "" {
 		o.token = os.Getenv(tokenEnv)
@@ -162,6 +170,7 @@ func (o *serveOptions) config(logger *slog.Logger, k kube.Client) serve.Config {
 		MaxBodyBytes: int64(o.maxBody), MaxBodyBytesInFlight: int64(o.maxInFlight), MaxUploadBytes: int64(o.maxUpload),
 		StorageMaxBytes: uint64(o.storageBytes), StorageMaxKeys: uint32(o.storageKeys),
 		Conn: conn, ShutdownTimeout: o.shutdown, Logger: logger,
+		ABI: o.profile,
 	}
 }
 

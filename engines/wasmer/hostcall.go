@@ -31,8 +31,24 @@ type hostEnv struct {
 	store unsafe.Pointer
 }
 
+// hostTable is the env functions of every profile, one after another;
+// profileOffset gives where each profile's begin. Host functions name theirs
+// by index in this table.
+var hostTable, profileOffset = func() ([]abi.HostFunc, map[*abi.Profile]int) {
+	var t []abi.HostFunc
+	off := map[*abi.Profile]int{}
+	for _, p := range abi.Profiles {
+		off[p] = len(t)
+		t = append(t, p.HostFuncs...)
+	}
+	if len(t) > 0xff {
+		panic("wasmer: more host functions than an environment id can index")
+	}
+	return t, off
+}()
+
 // hostEnvs maps the ids in host functions' environments to instances. An
-// environment is id<<8 | the index of the function in abi.HostFuncs.
+// environment is id<<8 | the index of the function in hostTable.
 var hostEnvs = struct {
 	sync.RWMutex
 	next uint64
@@ -54,10 +70,10 @@ func unregisterHost(id uint64) {
 }
 
 // wasiPollIndex is the index in a host function's environment that names
-// the adapter's WASI poll_oneoff (poll.go) rather than an abi.HostFuncs entry.
+// the adapter's WASI poll_oneoff (poll.go) rather than an hostTable entry.
 const wasiPollIndex = 0xff
 
-// newHostFunc makes the host function abi.HostFuncs[index] (or, for
+// newHostFunc makes the host function hostTable[index] (or, for
 // wasiPollIndex, WASI poll_oneoff) for the instance
 // registered as id, and returns it with the *wasmer.Extern that an
 // ImportObject takes. The caller deletes it with deleteHostFunc once the
@@ -68,7 +84,7 @@ func newHostFunc(store, functype unsafe.Pointer, id uint64, index int) (unsafe.P
 	if f == nil || ext == nil {
 		name := wasiModule + "." + wasiPollName
 		if index != wasiPollIndex {
-			name = abi.HostFuncs[index].Name
+			name = hostTable[index].Name
 		}
 		return nil, nil, fmt.Errorf("import[%s]: wasm_func_new_with_env failed", name)
 	}
@@ -88,7 +104,7 @@ func kspHostCall(env C.uintptr_t, args *C.ksp_val_t, nargs C.size_t, results *C.
 	hostEnvs.RLock()
 	e, ok := hostEnvs.m[id]
 	hostEnvs.RUnlock()
-	if !ok || (index >= len(abi.HostFuncs) && index != wasiPollIndex) {
+	if !ok || (index >= len(hostTable) && index != wasiPollIndex) {
 		return nil // unreachable: an instance is registered while it can run
 	}
 	in := e.in.Value()
@@ -99,7 +115,7 @@ func kspHostCall(env C.uintptr_t, args *C.ksp_val_t, nargs C.size_t, results *C.
 	if index == wasiPollIndex {
 		err = in.callPoll(unsafe.Slice(args, int(nargs)), unsafe.Slice(results, int(nresults)))
 	} else {
-		err = in.callHost(&abi.HostFuncs[index], unsafe.Slice(args, int(nargs)), unsafe.Slice(results, int(nresults)))
+		err = in.callHost(&hostTable[index], unsafe.Slice(args, int(nargs)), unsafe.Slice(results, int(nresults)))
 	}
 	if err != nil {
 		in.hostErr = err // Function.Call returns it with the trap

@@ -272,11 +272,11 @@ func toGo(t abi.ValueType, v uint64) any {
 }
 
 // maxHostValues is the most parameters or results of any host import
-// (host_storage_cas has six); init checks it against abi.HostFuncs.
+// (host_storage_cas has six); init checks it against every profile's.
 const maxHostValues = 6
 
 func init() {
-	for _, hf := range abi.HostFuncs {
+	for _, hf := range hostTable {
 		if n := max(len(hf.Type.Params), len(hf.Type.Results)); n > maxHostValues {
 			panic(fmt.Sprintf("wasmer: import[%s] has %d values; raise maxHostValues", hf.Name, n))
 		}

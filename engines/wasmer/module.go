@@ -23,8 +23,8 @@ type module struct {
 	funcs   map[string]abi.FuncType
 	memory  string // the export Instance.Memory returns, "" for none
 	wasi    bool   // the module imports WASI
-	// hostImports lists, as indexes of abi.HostFuncs, the env functions the
-	// module imports: an instance binds only those.
+	// hostImports lists, as indexes of hostTable, the env functions of the
+	// module's profile that the module imports: an instance binds only those.
 	hostImports []int
 	// wasiPoll is set when the module imports WASI poll_oneoff with its
 	// preview1 type: instances bind the adapter's own (poll.go) instead of
@@ -36,7 +36,7 @@ type module struct {
 	cleanup runtime.Cleanup
 }
 
-func newModule(e *Engine, g *generation, wm *wasmer.Module) *module {
+func newModule(e *Engine, g *generation, wm *wasmer.Module, profile *abi.Profile) *module {
 	m := &module{eng: e, gen: g, wm: wm, funcs: map[string]abi.FuncType{}}
 	// wm.Imports and wm.Exports build wasmer-go caches on first use, without
 	// a lock, and NewInstance reads them: build them here, before the module
@@ -48,8 +48,10 @@ func newModule(e *Engine, g *generation, wm *wasmer.Module) *module {
 		if it.Module() != abi.ImportModule {
 			continue
 		}
-		if i := slices.IndexFunc(abi.HostFuncs, func(hf abi.HostFunc) bool { return hf.Name == it.Name() }); i >= 0 {
-			m.hostImports = append(m.hostImports, i)
+		off := profileOffset[profile]
+		funcs := hostTable[off : off+len(profile.HostFuncs)]
+		if i := slices.IndexFunc(funcs, func(hf abi.HostFunc) bool { return hf.Name == it.Name() }); i >= 0 {
+			m.hostImports = append(m.hostImports, off+i)
 		}
 	}
 	m.exports = exportsOf(wm)
@@ -130,7 +132,7 @@ func (m *module) instantiate(ctx context.Context, imports abi.Imports) (*instanc
 				return nil, err
 			}
 			defer deleteHostFunc(f) // the instance holds its own reference
-			ns[abi.HostFuncs[i].Name] = ext
+			ns[hostTable[i].Name] = ext
 		}
 		if len(ns) > 0 {
 			importObject.Register(abi.ImportModule, ns)

@@ -63,7 +63,7 @@ type Engine struct {
 type generation struct {
 	engine *wasmer.Engine
 	store  *wasmer.Store
-	// hostTypes holds the wasmer type of each abi.HostFuncs entry;
+	// hostTypes holds the wasmer type of each hostTable entry;
 	// pollType that of WASI poll_oneoff.
 	hostTypes []*wasmer.FunctionType
 	pollType  *wasmer.FunctionType
@@ -206,7 +206,7 @@ func newGeneration() *generation {
 	eng := wasmer.NewEngineWithConfig(wasmer.NewConfig().UseUniversalEngine().UseCraneliftCompiler())
 	g := &generation{engine: eng, store: wasmer.NewStore(eng), pollType: wasmer.NewFunctionType(
 		wasmer.NewValueTypes(wasmer.I32, wasmer.I32, wasmer.I32, wasmer.I32), wasmer.NewValueTypes(wasmer.I32))}
-	for _, hf := range abi.HostFuncs {
+	for _, hf := range hostTable {
 		g.hostTypes = append(g.hostTypes, wasmer.NewFunctionType(valueTypes(hf.Type.Params), valueTypes(hf.Type.Results)))
 	}
 	return g
@@ -251,7 +251,11 @@ func (e *Engine) Compile(ctx context.Context, wasm []byte, cfg engines.ModuleCon
 		e.release(g)
 		return nil, fmt.Errorf("%w: wasmer: %w", engines.ErrCompile, err)
 	}
-	return newModule(e, g, wm), nil
+	profile := cfg.Profile
+	if profile == nil {
+		profile = abi.V1
+	}
+	return newModule(e, g, wm, profile), nil
 }
 
 // compile compiles wasm on g's store, or deserializes it from the cache.

@@ -232,6 +232,9 @@ func (e *directEngine) Compile(ctx context.Context, wasm []byte, cfg engines.Mod
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("wasmtime: compile: %w", err)
 	}
+	if name := cfg.ProfileName(); name != abi.V1.Name {
+		return nil, fmt.Errorf("%w: wasmtime direct variant: ABI profile %s is not supported yet (its linker binds ABI v1's env imports only); run this plugin on the binding variant (wasmtime) instead", engines.ErrCompile, name)
+	}
 	limit := cfg.MemoryLimitPages
 	if limit == 0 {
 		limit = e.cfg.MemoryLimitPages

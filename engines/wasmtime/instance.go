@@ -100,7 +100,7 @@ func (m *module) Instantiate(ctx context.Context, imports abi.Imports) (engines.
 
 	// A start function runs inside Instantiate: under ctx, as a call.
 	err := in.run(ctx, func(s wt.Storelike) (err error) {
-		in.inst, err = e.linker.Instantiate(s, m.mod)
+		in.inst, err = m.linker.Instantiate(s, m.mod)
 		return err
 	})
 	if err != nil {

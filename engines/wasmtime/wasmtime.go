@@ -36,13 +36,16 @@ func init() { engines.Register(Name, engines.DriverFunc(Open)) }
 // one wt.Linker holding WASI and the env host functions, shared by every
 // instance of every module compiled on it.
 type Engine struct {
-	cfg      engines.Config
-	info     engines.Info
-	engine   *wt.Engine
-	linker   *wt.Linker
-	cache    *engines.DiskCache
-	settings string // what, besides the version, changes compiled code
-	ticker   *epochTicker
+	cfg    engines.Config
+	info   engines.Info
+	engine *wt.Engine
+	linker *wt.Linker // ABI v1's imports
+	// profileLinkers holds a linker for each other profile: its env
+	// functions share names with v1's but not types.
+	profileLinkers map[*abi.Profile]*wt.Linker
+	cache          *engines.DiskCache
+	settings       string // what, besides the version, changes compiled code
+	ticker         *epochTicker
 
 	mu     sync.RWMutex // guards closed against the engine being used after Close
 	closed bool
@@ -114,26 +117,50 @@ func Open(cfg engines.Config) (engines.Engine, error) {
 		e.cache = &engines.DiskCache{Dir: cfg.CacheDir}
 	}
 	e.linker = wt.NewLinker(e.engine)
-	if err := e.defineImports(); err != nil {
+	if err := e.defineImports(e.linker, abi.V1.HostFuncs); err != nil {
 		e.linker.Close()
 		e.engine.Close()
 		return nil, err
 	}
+	e.profileLinkers = map[*abi.Profile]*wt.Linker{}
+	for _, p := range abi.Profiles {
+		if p == abi.V1 {
+			continue
+		}
+		l := wt.NewLinker(e.engine)
+		if err := e.defineImports(l, p.HostFuncs); err != nil {
+			l.Close()
+			e.Close(context.Background())
+			return nil, fmt.Errorf("wasmtime: profile %s: %w", p.Name, err)
+		}
+		e.profileLinkers[p] = l
+	}
 	return e, nil
 }
 
-// defineImports defines WASI and every host function of abi.HostFuncs on the
-// engine's linker. The function types are built here, for this engine: a
-// wt.FuncType first used with one engine aborts the process when used with
+// linkerFor returns the linker holding the imports of a module's profile.
+func (e *Engine) linkerFor(mc engines.ModuleConfig) (*wt.Linker, error) {
+	if mc.Profile == nil || mc.Profile == abi.V1 {
+		return e.linker, nil
+	}
+	if l, ok := e.profileLinkers[mc.Profile]; ok {
+		return l, nil
+	}
+	return nil, fmt.Errorf("wasmtime: no linker for ABI profile %q", mc.Profile.Name)
+}
+
+// defineImports defines WASI and every host function of a profile's table on
+// a linker of the engine. The function types are built here, for this engine:
+// a wt.FuncType first used with one engine aborts the process when used with
 // another.
-func (e *Engine) defineImports() error {
-	if err := e.linker.DefineWasi(); err != nil {
+func (e *Engine) defineImports(linker *wt.Linker, hostFuncs []abi.HostFunc) error {
+	if err := linker.DefineWasi(); err != nil {
 		return fmt.Errorf("wasmtime: define WASI: %w", err)
 	}
-	for i := range abi.HostFuncs {
-		hf := &abi.HostFuncs[i]
+	for i := range hostFuncs {
+		hf := &hostFuncs[i]
 		ty := wt.NewFuncType(valTypes(hf.Type.Params), valTypes(hf.Type.Results))
-		if err := e.linker.FuncNew(abi.ImportModule, hf.Name, ty, e.hostFunc(hf)); err != nil {
+		if err := linker.FuncNew(abi.ImportModule, hf.Name, ty, e.hostFunc(hf)); err != nil {
 			return fmt.Errorf("wasmtime: define import[%s]: %w", hf.Name, err)
 		}
 	}
@@ -181,11 +208,15 @@ func (e *Engine) Compile(ctx context.Context, wasm []byte, cfg engines.ModuleCon
 	if limit == 0 {
 		limit = abi.DefaultLimits.MemoryPages
 	}
+	linker, err := e.linkerFor(cfg)
+	if err != nil {
+		return nil, err
+	}
 	m, err := e.compile(wasm)
 	if err != nil {
 		return nil, err
 	}
-	return &module{eng: e, mod: m, exports: exportsOf(m), memoryBytes: int64(limit) * abi.PageSize}, nil
+	return &module{eng: e, linker: linker, mod: m, exports: exportsOf(m), memoryBytes: int64(limit) * abi.PageSize}, nil
 }
 
 // compile compiles wasm, or deserializes it from the cache. An entry that
@@ -235,12 +266,16 @@ func (e *Engine) Close(context.Context) error {
 	}
 	e.closed = true
 	e.linker.Close()
+	for _, l := range e.profileLinkers {
+		l.Close()
+	}
 	e.engine.Close()
 	return nil
 }
 
 type module struct {
 	eng         *Engine
+	linker      *wt.Linker // the linker of the module's profile
 	exports     abi.Exports
 	memoryBytes int64
 

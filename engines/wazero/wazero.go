@@ -32,16 +32,24 @@ const (
 
 func init() { engines.Register(Name, engines.DriverFunc(Open)) }
 
-// Engine is the wazero engine. It keeps one wazero.Runtime per memory limit in
-// use, since wazero sets the limit per runtime.
+// Engine is the wazero engine. It keeps one wazero.Runtime per memory limit
+// and ABI profile in use: wazero sets the limit per runtime, and each runtime
+// holds one module named env, with one profile's host functions.
 type Engine struct {
 	cfg   engines.Config
 	info  engines.Info
 	cache wazero.CompilationCache
 
 	mu       sync.Mutex
-	runtimes map[uint32]*runtimeWithHost
+	runtimes map[runtimeKey]*runtimeWithHost
 	closed   bool
+}
+
+// runtimeKey names a runtime: its memory limit and the profile of its env
+// module.
+type runtimeKey struct {
+	limit   uint32
+	profile string
 }
 
 // Open opens a wazero engine.
@@ -49,7 +57,7 @@ func Open(cfg engines.Config) (engines.Engine, error) {
 	if cfg.Variant != "" {
 		return nil, engines.UnknownVariant(Name, cfg.Variant)
 	}
-	e := &Engine{cfg: cfg, runtimes: map[uint32]*runtimeWithHost{}}
+	e := &Engine{cfg: cfg, runtimes: map[runtimeKey]*runtimeWithHost{}}
 	if cfg.CacheDir != "" {
 		c, err := wazero.NewCompilationCacheWithDir(cfg.CacheDir)
 		if err != nil {
@@ -72,15 +80,16 @@ func Open(cfg engines.Config) (engines.Engine, error) {
 // Info implements engines.Engine.
 func (e *Engine) Info() engines.Info { return e.info }
 
-// runtime returns the runtime for a memory limit, creating it with WASI and
-// the env host module on first use.
-func (e *Engine) runtime(ctx context.Context, limit uint32) (*runtimeWithHost, error) {
+// runtime returns the runtime for a memory limit and a module's profile,
+// creating it with WASI and the profile's env host module on first use.
+func (e *Engine) runtime(ctx context.Context, limit uint32, mc engines.ModuleConfig) (*runtimeWithHost, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.closed {
 		return nil, errors.New("wazero: engine closed")
 	}
-	if r, ok := e.runtimes[limit]; ok {
+	key := runtimeKey{limit, mc.ProfileName()}
+	if r, ok := e.runtimes[key]; ok {
 		return r, nil
 	}
 	rc := wazero.NewRuntimeConfig()
@@ -96,11 +105,11 @@ func (e *Engine) runtime(ctx context.Context, limit uint32) (*runtimeWithHost, e
 		r.Close(ctx)
 		return nil, fmt.Errorf("wazero: instantiate WASI: %w", err)
 	}
-	if err := r.instantiateHost(ctx); err != nil {
+	if err := r.instantiateHost(ctx, mc.HostFuncs()); err != nil {
 		r.Close(ctx)
 		return nil, err
 	}
-	e.runtimes[limit] = r
+	e.runtimes[key] = r
 	return r, nil
 }
 
@@ -113,7 +122,7 @@ func (e *Engine) Compile(ctx context.Context, wasm []byte, cfg engines.ModuleCon
 	if limit == 0 {
 		limit = abi.DefaultLimits.MemoryPages
 	}
-	r, err := e.runtime(ctx, limit)
+	r, err := e.runtime(ctx, limit, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -183,9 +192,9 @@ func (in *instance) wrap(ctx context.Context) context.Context {
 	return in.ctx
 }
 
-func (r *runtimeWithHost) instantiateHost(ctx context.Context) error {
+func (r *runtimeWithHost) instantiateHost(ctx context.Context, hostFuncs []abi.HostFunc) error {
 	b := r.NewHostModuleBuilder(abi.ImportModule)
-	for _, hf := range abi.HostFuncs {
+	for _, hf := range hostFuncs {
 		call := hf.Call
 		fn := api.GoModuleFunc(func(ctx context.Context, mod api.Module, stack []uint64) {
 			in, ok := ctx.Value(instanceKey{}).(*instance)

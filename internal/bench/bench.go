@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/kspbench/kspbench/abi"
 	"github.com/kspbench/kspbench/engines"
 	"github.com/kspbench/kspbench/internal/results"
 	"github.com/kspbench/kspbench/plugindir"
@@ -25,6 +26,9 @@ type Config struct {
 	// PluginDir is a plugin folder (plugin.yml and its wasm) for the cold
 	// start, footprint and throughput workloads.
 	PluginDir string
+	// ABI is the ABI profile the plugin is loaded under: "" or "auto"
+	// detects it, else a name of abi.Profiles.
+	ABI string
 	// Reference is the reference guest's wasm, for calls and copies.
 	Reference []byte
 	// TempDir holds compilation caches.
@@ -76,7 +80,14 @@ func (c Config) plugin() (*plugindir.Folder, error) {
 	if c.PluginDir == "" {
 		return nil, errors.New("bench: Config.PluginDir is empty")
 	}
-	return plugindir.Read(c.PluginDir)
+	var forced *abi.Profile
+	if c.ABI != "" && c.ABI != "auto" {
+		var err error
+		if forced, err = abi.ProfileByName(c.ABI); err != nil {
+			return nil, fmt.Errorf("bench: %w", err)
+		}
+	}
+	return plugindir.ReadWith(c.PluginDir, forced)
 }
 
 func (c Config) cacheDir(name string) string { return filepath.Join(c.TempDir, "cache-"+name) }

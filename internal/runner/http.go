@@ -2,6 +2,7 @@ package runner
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -11,9 +12,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
+	"github.com/kspbench/kspbench/abi"
 	"github.com/kspbench/kspbench/internal/loadgen"
 	"github.com/kspbench/kspbench/internal/results"
 	"github.com/kspbench/kspbench/plugindir"
@@ -35,8 +38,11 @@ type httpOp struct {
 }
 
 // httpOps returns the routes to load: the plugin's first GET route, and for
-// the cluster-monitor plugin POST /data with a record (which replaces itself,
-// so storage stays the same size however long the load runs).
+// the cluster-monitor plugin of ABI v1 POST /data with a record (which
+// replaces itself, so storage stays the same size however long the load
+// runs). A plugin of the kubestellar-ui profile (the published cluster-monitor
+// has other routes) gets its first POST route with a small JSON body, which
+// that profile answers with 200 whatever the handler says.
 func httpOps(f *plugindir.Folder) []httpOp {
 	var ops []httpOp
 	for _, r := range f.Routes() {
@@ -46,7 +52,15 @@ func httpOps(f *plugindir.Folder) []httpOp {
 			}
 		}
 	}
-	if f.Manifest.Metadata.Name == "cluster-monitor" {
+	switch {
+	case f.Profile == abi.KubeStellarUI:
+		for _, r := range f.Routes() {
+			if slices.Contains(r.Methods, "POST") {
+				ops = append(ops, httpOp{"post-" + strings.Trim(strings.ReplaceAll(r.Path, "/", "-"), "-"), "POST", r.Path, `{"name":"kspbench"}`, 200})
+				break
+			}
+		}
+	case f.Manifest.Metadata.Name == "cluster-monitor":
 		ops = append(ops, httpOp{"post-data", "POST", "/data", `{"id":"cluster-3","name":"Load Test","status":"healthy","nodes":1,"pods":10}`, 201})
 	}
 	return ops
@@ -66,7 +80,11 @@ func (o Options) httpTimings() (duration, warmup time.Duration) {
 // kspbench binary has those commands), each in a process of its own.
 func runHTTP(ctx context.Context, r *engineRun, o Options) ([]results.Sample, error) {
 	self := r.w.Binary()
-	f, err := plugindir.Read(o.PluginDir)
+	forced, err := profileOf(o.ABI)
+	if err != nil {
+		return nil, err
+	}
+	f, err := plugindir.ReadWith(o.PluginDir, forced)
 	if err != nil {
 		return nil, err
 	}
@@ -85,7 +103,7 @@ func runHTTP(ctx context.Context, r *engineRun, o Options) ([]results.Sample, er
 		args []string
 	}{
 		{"engine", r.w.Binary(), []string{"serve", "--engine", r.name, "--plugins", plugins, "--data", filepath.Join(r.tmp, "http", "data.db"),
-			"--cache-dir", filepath.Join(r.tmp, "http", "cache"), "--log-level", "warn"}},
+			"--cache-dir", filepath.Join(r.tmp, "http", "cache"), "--log-level", "warn", "--abi", cmp.Or(o.ABI, "auto")}},
 		{"native", self, append([]string{"native-serve", "--plugin", o.PluginDir}, nativeBodies(ops)...)},
 	}
 	for _, s := range servers {

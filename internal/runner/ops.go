@@ -36,6 +36,7 @@ const (
 type BenchArgs struct {
 	Workload    string `json:"workload"`
 	PluginDir   string `json:"plugin_dir"`
+	ABI         string `json:"abi,omitempty"`
 	TempDir     string `json:"temp_dir"`
 	BenchTimeNS int64  `json:"bench_time_ns,omitempty"`
 	Instances   int    `json:"instances,omitempty"`
@@ -115,7 +116,7 @@ func Serve(ctx context.Context, name string, stdin io.Reader, stdout io.Writer) 
 			if !ok {
 				return nil, fmt.Errorf("bench: no workload %q", a.Workload)
 			}
-			return w.Run(ctx, bench.Config{Open: open, PluginDir: a.PluginDir, Reference: conformance.Guest("reference"),
+			return w.Run(ctx, bench.Config{Open: open, PluginDir: a.PluginDir, ABI: a.ABI, Reference: conformance.Guest("reference"),
 				TempDir: a.TempDir, BenchTime: time.Duration(a.BenchTimeNS), Instances: a.Instances})
 		},
 	}

@@ -17,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kspbench/kspbench/abi"
 	"github.com/kspbench/kspbench/conformance"
 	"github.com/kspbench/kspbench/internal/bench"
 	"github.com/kspbench/kspbench/internal/catalog"
@@ -25,6 +26,7 @@ import (
 	"github.com/kspbench/kspbench/internal/version"
 	"github.com/kspbench/kspbench/internal/worker"
 	"github.com/kspbench/kspbench/internal/workerbin"
+	"github.com/kspbench/kspbench/plugindir"
 	"golang.org/x/perf/benchfmt"
 )
 
@@ -43,6 +45,9 @@ type Options struct {
 	// PluginDir is the plugin to measure; empty builds cluster-monitor
 	// from the source tree.
 	PluginDir string
+	// ABI is the ABI profile the plugin is loaded under: "" or "auto"
+	// detects it (plugindir.ReadWith), else a name of abi.Profiles.
+	ABI string
 	// Out is the run folder; empty means reports/<UTC timestamp>.
 	Out string
 	// Seed is the seed of the shuffled engine order.
@@ -103,6 +108,9 @@ func (o *Options) Validate() error {
 	if len(o.workloads()) == 0 {
 		return fmt.Errorf("--bench %q matches no workload (workloads: %s)", o.Bench, strings.Join(WorkloadNames(), ", "))
 	}
+	if _, err := profileOf(o.ABI); err != nil {
+		return err
+	}
 	if o.PluginDir != "" {
 		if st, err := os.Stat(o.PluginDir); err != nil {
 			return fmt.Errorf("--plugin: %w", err)
@@ -132,6 +140,47 @@ type engineRun struct {
 	w       Worker
 	tmp     string
 	results []results.Sample
+	// pluginNotes say how the measured plugin runs (its ABI profile,
+	// instances recycled); they join the engine's notes in the report.
+	pluginNotes string
+}
+
+// notes returns the engine's notes from its worker's hello, followed by the
+// plugin's.
+func (r *engineRun) notes(h worker.Hello) string {
+	return strings.Join(slices.DeleteFunc([]string{h.Notes, r.pluginNotes}, func(s string) bool { return s == "" }), "; ")
+}
+
+// profileOf reads Options.ABI: nil for auto.
+func profileOf(name string) (*abi.Profile, error) {
+	if name == "" || name == "auto" {
+		return nil, nil
+	}
+	p, err := abi.ProfileByName(name)
+	if err != nil {
+		return nil, fmt.Errorf("--abi: %w (or auto)", err)
+	}
+	return p, nil
+}
+
+// pluginNotes reads the plugin folder as the workers will and says which ABI
+// profile it runs under, and what that profile changes.
+func pluginNotes(dir, abiName string) (string, error) {
+	forced, err := profileOf(abiName)
+	if err != nil {
+		return "", err
+	}
+	f, err := plugindir.ReadWith(dir, forced)
+	if err != nil {
+		return "", fmt.Errorf("run: --plugin %s: %w", dir, err)
+	}
+	p := f.Profile
+	note := fmt.Sprintf("plugin %s: ABI profile %s", f.Manifest.Metadata.Name, p.Name)
+	if p.MaxCallsPerInstance > 0 || p.MaxGuestBytesPerInstance > 0 {
+		note += fmt.Sprintf(" (instances recycled every %d calls or %d request+response bytes: the guest's allocator never resets)",
+			p.MaxCallsPerInstance, p.MaxGuestBytesPerInstance)
+	}
+	return note, nil
 }
 
 // Run runs the main job: a worker per engine, the conformance suite when
@@ -195,6 +244,15 @@ func Run(ctx context.Context, o Options, env Env) (string, error) {
 		}
 	}
 
+	// The plugin's profile, for the report; the workers load the plugin
+	// themselves and report any problem with it as the workload's error.
+	notes, err := pluginNotes(o.PluginDir, o.ABI)
+	if err != nil {
+		prog.logf("%v", err)
+	} else {
+		prog.logf("%s", notes)
+	}
+
 	// One worker per engine.
 	runs := make([]*engineRun, len(o.Engines))
 	for i, name := range o.Engines {
@@ -203,7 +261,7 @@ func Run(ctx context.Context, o Options, env Env) (string, error) {
 			return "", fmt.Errorf("run: %w", err)
 		}
 		defer w.Close()
-		runs[i] = &engineRun{name: name, w: w, tmp: filepath.Join(tmp, name)}
+		runs[i] = &engineRun{name: name, w: w, tmp: filepath.Join(tmp, name), pluginNotes: notes}
 		h := w.Hello()
 		prog.logf("%s: %s %s (%s), pid %d %s", name, h.Engine, h.Version, h.Mode, h.PID, h.Notes)
 	}
@@ -246,7 +304,7 @@ func Run(ctx context.Context, o Options, env Env) (string, error) {
 		r.results = append(r.results, results.Sample{Name: results.Name(results.Footprint, "what", "binary"), Iters: 1,
 			Values: []results.Value{{Value: float64(binBytes + libBytes), Unit: "B"}}})
 		info.Engines = append(info.Engines, report.EngineInfo{Name: r.name, Version: h.Version, Mode: h.Mode,
-			Notes: h.Notes, BinaryBytes: binBytes, LibraryBytes: libBytes})
+			Notes: r.notes(h), BinaryBytes: binBytes, LibraryBytes: libBytes})
 		file := filepath.Join(o.Out, r.name+".txt")
 		if err := writeResults(file, r, h, o); err != nil {
 			return "", err
@@ -313,7 +371,7 @@ func sample(ctx context.Context, runs []*engineRun, o Options, prog *Progress) e
 				if w.Name == results.HTTP {
 					samples, err = runHTTP(ctx, r, o)
 				} else {
-					samples, err = r.w.Bench(ctx, BenchArgs{Workload: w.Name, PluginDir: o.PluginDir, TempDir: r.tmp,
+					samples, err = r.w.Bench(ctx, BenchArgs{Workload: w.Name, PluginDir: o.PluginDir, ABI: o.ABI, TempDir: r.tmp,
 						BenchTimeNS: int64(o.BenchTime), Instances: o.Instances})
 				}
 				if err != nil {
@@ -457,8 +515,8 @@ func writeResults(file string, r *engineRun, h worker.Hello, o Options) error {
 		{Key: "plugin", Value: []byte(filepath.Base(o.PluginDir)), File: true},
 		{Key: "kspbench-version", Value: []byte(kspbenchVersion(h)), File: true},
 	}
-	if h.Notes != "" {
-		cfg = append(cfg, benchfmt.Config{Key: "engine-notes", Value: []byte(h.Notes), File: true})
+	if n := r.notes(h); n != "" {
+		cfg = append(cfg, benchfmt.Config{Key: "engine-notes", Value: []byte(n), File: true})
 	}
 	for _, s := range r.results {
 		res := &benchfmt.Result{Config: cfg, Name: benchfmt.Name(s.Name), Iters: s.Iters} // the writer adds "Benchmark"

@@ -7,6 +7,7 @@ import (
 
 // Section ids this package decodes.
 const (
+	SectionType   = 1
 	SectionImport = 2
 	SectionMemory = 5
 )
@@ -142,6 +143,9 @@ func walk(wasm []byte, mem func(*memLimits)) error { return walkWith(wasm, mem, 
 type Import struct {
 	Module, Name string
 	Kind         string // func, table, memory, global or tag
+	// Params and Results are a function import's type, as value types in
+	// their binary encoding (0x7f i32, 0x7e i64, ...).
+	Params, Results []byte
 }
 
 func (i Import) String() string { return i.Module + "." + i.Name + " (" + i.Kind + ")" }
@@ -150,18 +154,78 @@ var importKinds = [...]string{"func", "table", "memory", "global", "tag"}
 
 // Imports lists the module's imports in order.
 func Imports(wasm []byte) ([]Import, error) {
+	types, err := funcTypes(wasm)
+	if err != nil {
+		return nil, err
+	}
 	var out []Import
-	err := walkWith(wasm, func(*memLimits) {}, func(module, name string, kind byte) {
+	err = walkWith(wasm, func(*memLimits) {}, func(module, name string, kind byte, typeIndex uint32) {
 		k := fmt.Sprintf("kind %#x", kind)
 		if int(kind) < len(importKinds) {
 			k = importKinds[kind]
 		}
-		out = append(out, Import{module, name, k})
+		im := Import{Module: module, Name: name, Kind: k}
+		if kind == 0 && int(typeIndex) < len(types) {
+			im.Params, im.Results = types[typeIndex][0], types[typeIndex][1]
+		}
+		out = append(out, im)
 	})
 	return out, err
 }
 
-func walkWith(wasm []byte, mem func(*memLimits), imp func(module, name string, kind byte)) error {
+// funcTypes reads the type section: each type's parameters and results.
+// Types other than plain function types (those of the GC proposal) are kept
+// as empty entries, so that indexes stay right.
+func funcTypes(wasm []byte) ([][2][]byte, error) {
+	if len(wasm) < headerSize || string(wasm[:4]) != "\x00asm" {
+		return nil, fmt.Errorf("%w: no WebAssembly magic number (\\0asm)", ErrMalformed)
+	}
+	r := reader{b: wasm, off: headerSize}
+	for r.off < len(wasm) {
+		id := r.byte()
+		size, err := r.u32()
+		if err != nil {
+			return nil, fmt.Errorf("section %d: %w", id, err)
+		}
+		if uint64(size) > uint64(len(wasm)-r.off) {
+			return nil, fmt.Errorf("%w: section %d runs past the end of the module", ErrMalformed, id)
+		}
+		end := r.off + int(size)
+		if id != SectionType {
+			r.off = end
+			continue
+		}
+		sec := reader{b: wasm[:end], off: r.off}
+		n, err := sec.u32()
+		if err != nil {
+			return nil, fmt.Errorf("type section: %w", err)
+		}
+		var out [][2][]byte
+		for i := uint32(0); i < n && sec.err == nil; i++ {
+			if form := sec.byte(); form != 0x60 {
+				return out, nil // a later proposal's type: stop, imports past it keep no type
+			}
+			var ft [2][]byte
+			for j := range 2 {
+				c, err := sec.u32()
+				if err != nil {
+					return nil, fmt.Errorf("type %d: %w", i, err)
+				}
+				for k := uint32(0); k < c && sec.err == nil; k++ {
+					ft[j] = append(ft[j], sec.byte())
+				}
+			}
+			out = append(out, ft)
+		}
+		if sec.err != nil {
+			return nil, fmt.Errorf("type section: %w", sec.err)
+		}
+		return out, nil
+	}
+	return nil, nil
+}
+
+func walkWith(wasm []byte, mem func(*memLimits), imp func(module, name string, kind byte, typeIndex uint32)) error {
 	if len(wasm) < headerSize || string(wasm[:4]) != "\x00asm" {
 		return fmt.Errorf("%w: no WebAssembly magic number (\\0asm)", ErrMalformed)
 	}
@@ -200,7 +264,7 @@ func walkWith(wasm []byte, mem func(*memLimits), imp func(module, name string, k
 	return nil
 }
 
-func importSection(r *reader, index *int, mem func(*memLimits), imp func(module, name string, kind byte)) error {
+func importSection(r *reader, index *int, mem func(*memLimits), imp func(module, name string, kind byte, typeIndex uint32)) error {
 	n, err := r.u32()
 	if err != nil {
 		return err
@@ -215,12 +279,13 @@ func importSection(r *reader, index *int, mem func(*memLimits), imp func(module,
 			return fmt.Errorf("import %d: %w", i, err)
 		}
 		kind := r.byte()
-		if imp != nil {
-			imp(module, name, kind)
-		}
 		switch kind {
 		case 0x00: // function: type index
-			_, err = r.u32()
+			var ti uint32
+			ti, err = r.u32()
+			if imp != nil && err == nil {
+				imp(module, name, kind, ti)
+			}
 		case 0x01: // table: reference type, limits
 			if err = r.valType(); err == nil {
 				_, err = r.limits()
@@ -241,6 +306,9 @@ func importSection(r *reader, index *int, mem func(*memLimits), imp func(module,
 			_, err = r.u32()
 		default:
 			return fmt.Errorf("%w: import %d (%s.%s) has unknown kind %#x", ErrMalformed, i, module, name, kind)
+		}
+		if kind != 0x00 && imp != nil {
+			imp(module, name, kind, 0)
 		}
 		if err == nil {
 			err = r.err
@@ -427,4 +495,96 @@ func appendULEB(b []byte, v uint64) []byte {
 		}
 		b = append(b, c|0x80)
 	}
+}
+
+// Section ids of the sections Exports reads besides the types and imports.
+const (
+	sectionFunction = 3
+	sectionExport   = 7
+)
+
+// Export is one export of a module.
+type Export struct {
+	Name string
+	Kind string // func, table, memory, global or tag
+	// Params and Results are a function export's type, as value types in
+	// their binary encoding.
+	Params, Results []byte
+}
+
+// Exports lists the module's exports in order, with the types of exported
+// functions, without compiling the module. It lets a host read what a
+// module offers before it chooses how to compile it.
+func Exports(wasm []byte) ([]Export, error) {
+	types, err := funcTypes(wasm)
+	if err != nil {
+		return nil, err
+	}
+	var funcs []uint32 // type index of each function, imported ones first
+	err = walkWith(wasm, func(*memLimits) {}, func(_, _ string, kind byte, typeIndex uint32) {
+		if kind == 0 {
+			funcs = append(funcs, typeIndex)
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	var out []Export
+	r := reader{b: wasm, off: headerSize}
+	for r.off < len(wasm) {
+		id := r.byte()
+		size, err := r.u32()
+		if err != nil {
+			return nil, fmt.Errorf("section %d: %w", id, err)
+		}
+		if uint64(size) > uint64(len(wasm)-r.off) {
+			return nil, fmt.Errorf("%w: section %d runs past the end of the module", ErrMalformed, id)
+		}
+		end := r.off + int(size)
+		sec := reader{b: wasm[:end], off: r.off}
+		r.off = end
+		switch id {
+		case sectionFunction:
+			n, err := sec.u32()
+			if err != nil {
+				return nil, fmt.Errorf("function section: %w", err)
+			}
+			for i := uint32(0); i < n && sec.err == nil; i++ {
+				ti, err := sec.u32()
+				if err != nil {
+					return nil, fmt.Errorf("function section: %w", err)
+				}
+				funcs = append(funcs, ti)
+			}
+		case sectionExport:
+			n, err := sec.u32()
+			if err != nil {
+				return nil, fmt.Errorf("export section: %w", err)
+			}
+			for i := range n {
+				name, err := sec.name()
+				if err != nil {
+					return nil, fmt.Errorf("export %d: %w", i, err)
+				}
+				kind := sec.byte()
+				index, err := sec.u32()
+				if err != nil {
+					return nil, fmt.Errorf("export %d (%s): %w", i, name, err)
+				}
+				e := Export{Name: name, Kind: fmt.Sprintf("kind %#x", kind)}
+				if int(kind) < len(importKinds) {
+					e.Kind = importKinds[kind]
+				}
+				if kind == 0 && int(index) < len(funcs) && int(funcs[index]) < len(types) {
+					t := types[funcs[index]]
+					e.Params, e.Results = t[0], t[1]
+				}
+				out = append(out, e)
+			}
+		}
+		if sec.err != nil {
+			return nil, fmt.Errorf("section %d: %w", id, sec.err)
+		}
+	}
+	return out, nil
 }
