@@ -61,9 +61,10 @@ func summaryCells(ms []*Metric, higher, exact bool, format func(*Metric) string)
 			cells[i] = missing
 		case i == best:
 			s := format(m)
-			v, rest, _ := strings.Cut(s, " ±")
-			if rest != "" {
-				cells[i] = "**" + v + "** ±" + rest
+			if j := strings.Index(s, " ±"); j >= 0 {
+				cells[i] = "**" + s[:j] + "**" + s[j:]
+			} else if j := strings.Index(s, " ("); j >= 0 {
+				cells[i] = "**" + s[:j] + "**" + s[j:]
 			} else {
 				cells[i] = "**" + s + "**"
 			}
@@ -139,7 +140,13 @@ func (s *summary) header() {
 	}
 	t.write(b)
 	fmt.Fprintf(b, "Each cell is the median of the samples ± the %.0f%% confidence interval of the median, as `benchstat` computes it. "+
-		"**Bold** marks the best figure of a row when its interval overlaps no other engine's.\n\n", 100*Confidence)
+		"**Bold** marks the best figure of a row when %s says it differs from every other engine's.\n\n", 100*Confidence, TestName)
+	if n := r.fewestSamples(); n > 0 && n < MinIntervalSamples() {
+		fmt.Fprintf(b, "> **Too few samples for intervals**: some figures have %d samples; a %.0f%% interval of the median needs %d or more "+
+			"and the test needs %d or more per engine. Those cells show the median and the samples' range (min–max) instead of an interval, "+
+			"and differences are not tested. Run with `--count %d` or more to compare.\n\n",
+			n, 100*Confidence, MinIntervalSamples(), minTestSamples(), MinIntervalSamples())
+	}
 }
 
 // machine describes where and when the run ran, from run.json or else from
@@ -361,7 +368,7 @@ func (s *summary) footprint() {
 			if unit == "B" {
 				return formatBytes(m.Median())
 			}
-			return formatBytes(m.Median()) + " ±" + m.Summary.PctRangeString()
+			return formatBytes(m.Median()) + spread(m, formatBytes)
 		})...)...)
 	}
 	for _, g := range r.values(familyFootprint, "guest") {
