@@ -39,6 +39,9 @@ type RunInfo struct {
 	Count    int          `json:"count"` // samples per benchmark
 	Seed     int64        `json:"seed"`
 	Quick    bool         `json:"quick"`
+	// Interrupted says the run was stopped (Ctrl-C) before its last sample:
+	// its files hold the samples taken until then.
+	Interrupted bool `json:"interrupted,omitempty"`
 	Machine  Machine      `json:"machine"`
 	Engines  []EngineInfo `json:"engines"`
 	// Command is the command line, or lines, that reproduce the run.

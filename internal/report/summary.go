@@ -131,6 +131,10 @@ func (s *summary) header() {
 	}
 	fmt.Fprintf(b, "# %s\n\n", title)
 	b.WriteString(s.machine() + "\n\n")
+	if r.Info != nil && r.Info.Interrupted {
+		b.WriteString("> **Interrupted run**: stopped before its last sample; the figures below hold the samples taken until then, " +
+			"so some have fewer samples than others, or none.\n\n")
+	}
 	if r.Info != nil && r.Info.Quick {
 		b.WriteString("> **Quick run**: read its numbers as a smoke test, not as a comparison to rely on.\n\n")
 	}
