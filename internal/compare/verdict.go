@@ -23,6 +23,9 @@ func (r *Result) WriteVerdict(w io.Writer) {
 	fmt.Fprintf(w, "Test: %s; a figure counts when p <= %v and its median moved by %s or more.\n",
 		TestName, r.Options.Alpha, percent(r.Options.Threshold))
 	fmt.Fprintf(w, "Old: %s. New: %s.\n", describe(r.Old), describe(r.New))
+	if note := r.chanceNote(); note != "" {
+		fmt.Fprintln(w, note)
+	}
 	for _, g := range r.Groups {
 		fmt.Fprintf(w, "\n%s: %s\n", g, r.counts(g))
 		for _, o := range listed {
@@ -46,6 +49,9 @@ func (r *Result) WriteMarkdown(w io.Writer, tables string) {
 	fmt.Fprintf(w, "### %s\n\n", r.headline())
 	fmt.Fprintf(w, "%s; a figure counts when p ≤ %v and its median moved by %s or more. Old: %s. New: %s.\n\n",
 		TestName, r.Options.Alpha, percent(r.Options.Threshold), describe(r.Old), describe(r.New))
+	if note := r.chanceNote(); note != "" {
+		fmt.Fprintf(w, "%s\n\n", note)
+	}
 	fmt.Fprintln(w, "| engine · plugin | worse | better | changed | untested | same |")
 	fmt.Fprintln(w, "|---|---|---|---|---|---|")
 	for _, g := range r.Groups {
@@ -88,6 +94,17 @@ func (r *Result) writeOnly(w io.Writer, bullet string) {
 	for _, g := range r.OnlyNew {
 		fmt.Fprintf(w, "%s%s: only in new, not compared\n", bullet, g)
 	}
+}
+
+// chanceNote says how many figures could pass the test by chance alone: each
+// figure is its own test, and nothing corrects for their number.
+func (r *Result) chanceNote() string {
+	n := len(r.Figures)
+	if expect := float64(n) * r.Options.Alpha; expect >= 0.5 {
+		return fmt.Sprintf("Of %d figures tested at alpha %v, about %.0f would reach p <= %v by chance alone if nothing changed; "+
+			"the threshold drops those that moved less than %s.", n, r.Options.Alpha, expect, r.Options.Alpha, percent(r.Options.Threshold))
+	}
+	return ""
 }
 
 // headline is the verdict's first line.
