@@ -243,6 +243,12 @@ func Run(ctx context.Context, o Options, env Env) (string, error) {
 	// interrupted is the cause when ctx ended mid-run: what exists is kept.
 	var interrupted error
 	stopped := func(err error) bool {
+		// Ctrl-C reaches the workers too (one process group): a worker may
+		// die of it a moment before this process's context ends.
+		select {
+		case <-ctx.Done():
+		case <-time.After(500 * time.Millisecond):
+		}
 		if ctx.Err() != nil {
 			interrupted = fmt.Errorf("%w: %w", ErrInterrupted, context.Cause(ctx))
 			prog.logf("interrupted (%v): writing the samples taken so far", err)
