@@ -27,6 +27,7 @@ func runCompare(ctx context.Context, _ io.Reader, stdout, stderr io.Writer, args
 	markdown := fs.String("markdown", "", "also write the verdict and tables as Markdown to `FILE` (for a CI job summary)")
 	noGate := fs.Bool("no-gate", false, "exit 0 even when a figure regressed")
 	noTables := fs.Bool("no-tables", false, "print the verdict only, not benchstat's tables")
+	list := fs.Int("list", 10, "figures listed per engine and outcome in the verdict, largest change first (0: all)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, `usage: kspbench compare [flags] OLD NEW
 
@@ -68,7 +69,7 @@ flags:`)
 		return fmt.Errorf("compare: new: %w", err)
 	}
 	res := compare.Compare(old, new, o)
-	res.WriteVerdict(stdout)
+	res.WriteVerdict(stdout, *list)
 	var tables string
 	if !*noTables {
 		root, rootErr := workerbin.RepoRoot()

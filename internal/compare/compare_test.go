@@ -147,7 +147,7 @@ func TestVerdictGolden(t *testing.T) {
 			}
 			r := Compare(old, new, Options{})
 			var text, md bytes.Buffer
-			r.WriteVerdict(&text)
+			r.WriteVerdict(&text, 0)
 			r.WriteMarkdown(&md, "(benchstat tables)")
 			golden(t, tc.name+".txt", text.Bytes(), oldDir, "OLD", newDir, "NEW")
 			golden(t, tc.name+".md", md.Bytes(), oldDir, "OLD", newDir, "NEW")
@@ -218,5 +218,20 @@ func TestGateTooFewSamples(t *testing.T) {
 	}
 	if err := Compare(o, o, Options{}).Gate(); err != nil {
 		t.Errorf("3 samples, a run with itself: Gate() = %v, want nil", err)
+	}
+}
+
+func TestVerdictLimit(t *testing.T) {
+	old, new := syntheticPair(t, 6)
+	o, _ := Load(old)
+	n, _ := Load(new)
+	var b bytes.Buffer
+	Compare(o, n, Options{}).WriteVerdict(&b, 1)
+	out := b.String()
+	if !strings.Contains(out, "better   … and 1 more") {
+		t.Errorf("limit 1 does not cap the two better figures:\n%s", out)
+	}
+	if i, j := strings.Index(out, "Copy/size=64KiB"), strings.Index(out, "hostcall"); i < 0 || j >= 0 {
+		t.Errorf("limit 1 should keep the larger of the better figures only (Copy +50%% vs hostcall -50%%: first by order):\n%s", out)
 	}
 }

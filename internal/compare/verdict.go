@@ -1,9 +1,11 @@
 package compare
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strings"
 
 	"golang.org/x/perf/benchunit"
@@ -16,9 +18,10 @@ const TestName = "Mann-Whitney U test, as benchstat runs it (x/perf benchmath, A
 var listed = []Outcome{Worse, Better, Changed, Untested}
 
 // WriteVerdict writes the short verdict: one line saying whether the gate
-// passes, the test and thresholds, then per group the counts and every figure
-// that is worse, better, changed or untested.
-func (r *Result) WriteVerdict(w io.Writer) {
+// passes, the test and thresholds, then per group the counts and the figures
+// that are worse, better, changed or untested, largest change first; limit
+// caps each such list (0: no cap).
+func (r *Result) WriteVerdict(w io.Writer, limit int) {
 	fmt.Fprintln(w, r.headline())
 	fmt.Fprintf(w, "Test: %s; a figure counts when p <= %v and its median moved by %s or more.\n",
 		TestName, r.Options.Alpha, percent(r.Options.Threshold))
@@ -29,10 +32,13 @@ func (r *Result) WriteVerdict(w io.Writer) {
 	for _, g := range r.Groups {
 		fmt.Fprintf(w, "\n%s: %s\n", g, r.counts(g))
 		for _, o := range listed {
-			for _, f := range r.Figures {
-				if f.Group == g && f.Outcome == o {
-					fmt.Fprintf(w, "  %-8s %s\n", o, f.line())
+			figs := r.figures(&g, o)
+			for i, f := range figs {
+				if limit > 0 && i == limit {
+					fmt.Fprintf(w, "  %-8s … and %d more (the tables below, or --list 0)\n", o, len(figs)-limit)
+					break
 				}
+				fmt.Fprintf(w, "  %-8s %s\n", o, f.line())
 			}
 		}
 	}
@@ -61,8 +67,8 @@ func (r *Result) WriteMarkdown(w io.Writer, tables string) {
 	fmt.Fprintln(w)
 	var rows []string
 	for _, o := range listed {
-		for _, f := range r.Figures {
-			if f.Outcome == o {
+		for _, f := range r.figures(nil, o) {
+			{
 				rows = append(rows, fmt.Sprintf("| %s | %s | `%s` | %s | %s → %s | %s | p=%.3f n=%d+%d |", o, f.Group,
 					f.Name, f.Unit, format(f.OldSum.Center, f.Unit), format(f.NewSum.Center, f.Unit), signed(f.Delta), f.P,
 					len(f.Old), len(f.New)))
@@ -79,6 +85,19 @@ func (r *Result) WriteMarkdown(w io.Writer, tables string) {
 	if tables != "" {
 		fmt.Fprintf(w, "\n<details><summary>benchstat</summary>\n\n```\n%s\n```\n\n</details>\n", strings.TrimRight(tables, "\n"))
 	}
+}
+
+// figures returns the figures of group g (every group when nil) with outcome
+// o, largest change first.
+func (r *Result) figures(g *Group, o Outcome) []Figure {
+	var fs []Figure
+	for _, f := range r.Figures {
+		if f.Outcome == o && (g == nil || f.Group == *g) {
+			fs = append(fs, f)
+		}
+	}
+	slices.SortStableFunc(fs, func(a, b Figure) int { return cmp.Compare(math.Abs(b.Delta), math.Abs(a.Delta)) })
+	return fs
 }
 
 func (r *Result) writeOnly(w io.Writer, bullet string) {
