@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
 
 	"golang.org/x/perf/benchmath"
 )
@@ -255,5 +256,5 @@ func (r *Result) Gate() error {
 }
 
 func percent(f float64) string {
-	return fmt.Sprintf("%g%%", math.Round(f*1000)/10)
+	return strconv.FormatFloat(100*f, 'g', 3, 64) + "%"
 }
