@@ -53,7 +53,7 @@ func TestRunEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v\n%s", err, stderr.String())
 	}
-	for _, f := range []string{"wazero.txt", "run.json", "summary.md"} {
+	for _, f := range []string{"wazero.txt", "run.json", "summary.md", "results.json", "results.csv"} {
 		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
 			t.Error(err)
 		}
@@ -92,6 +92,12 @@ func TestRunEndToEnd(t *testing.T) {
 	}
 	if !strings.Contains(stdout.String(), "wazero") {
 		t.Errorf("no headline on stdout: %q", stdout.String())
+	}
+	// The folder now holds results: a second run into it is refused.
+	err = kspbench(context.Background(), nil, &stdout, &stderr, []string{"run", "--engines", "wazero", "--bench", "Call/op=noop",
+		"--count", "1", "--conformance=false", "--out", out})
+	if err == nil || !strings.Contains(err.Error(), "--replace") {
+		t.Errorf("a second run into %s: %v, want a refusal naming --replace", out, err)
 	}
 	if _, err := exec.LookPath("go"); err == nil {
 		b, err := os.ReadFile(filepath.Join(out, "benchstat.txt"))
