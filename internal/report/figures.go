@@ -257,3 +257,16 @@ func (r *Run) maxInstances(guest string) string {
 	}
 	return ns[len(ns)-1]
 }
+
+// mostSamples is the largest sample count of any figure.
+func (r *Run) mostSamples() int {
+	most := 0
+	for _, e := range r.Engines {
+		for _, b := range e.Benchmarks {
+			for _, m := range b.Metrics {
+				most = max(most, len(m.Values))
+			}
+		}
+	}
+	return most
+}

@@ -195,6 +195,9 @@ func (s *summary) machine() string {
 		}
 		if r.Info.Count > 0 {
 			line += fmt.Sprintf(" %d samples per figure", r.Info.Count)
+			if r.Info.Interrupted {
+				line += fmt.Sprintf(" planned, %d at most taken", r.mostSamples())
+			}
 			if r.Info.Seed != 0 {
 				line += fmt.Sprintf(", seed %d", r.Info.Seed)
 			}

@@ -238,7 +238,8 @@ func TestRunInterrupted(t *testing.T) {
 	if !info.Interrupted {
 		t.Errorf("run.json does not mark the run interrupted")
 	}
-	if md, err := os.ReadFile(filepath.Join(out, report.SummaryFile)); err != nil || !strings.Contains(string(md), "Interrupted run") {
+	if md, err := os.ReadFile(filepath.Join(out, report.SummaryFile)); err != nil || !strings.Contains(string(md), "Interrupted run") ||
+		!strings.Contains(string(md), "10 samples per figure planned, 3 at most taken") {
 		t.Errorf("summary.md missing or silent about the interruption: %v", err)
 	}
 	for _, f := range []string{ResultsJSON, ResultsCSV} {
