@@ -68,11 +68,9 @@ func (r *Result) WriteMarkdown(w io.Writer, tables string) {
 	var rows []string
 	for _, o := range listed {
 		for _, f := range r.figures(nil, o) {
-			{
-				rows = append(rows, fmt.Sprintf("| %s | %s | `%s` | %s | %s → %s | %s | p=%.3f n=%d+%d |", o, f.Group,
-					f.Name, f.Unit, format(f.OldSum.Center, f.Unit), format(f.NewSum.Center, f.Unit), signed(f.Delta), f.P,
-					len(f.Old), len(f.New)))
-			}
+			rows = append(rows, fmt.Sprintf("| %s | %s | `%s` | %s | %s → %s | %s | p=%.3f n=%d+%d |", o, f.Group,
+				f.Name, f.Unit, format(f.OldSum.Center, f.Unit), format(f.NewSum.Center, f.Unit), signed(f.Delta), f.P,
+				len(f.Old), len(f.New)))
 		}
 	}
 	if len(rows) > 0 {
