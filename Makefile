@@ -87,7 +87,8 @@ BASE ?= HEAD~1
 HEAD_REF ?= HEAD
 BENCH_DIR ?= build/ci-bench
 BENCH_FLAGS ?= --quick
-## ROUNDS: how many times each side runs, alternately (base, head, base, head, ...); compare pools them.
+## ROUNDS: how many times each side runs, alternately (base, head, base, head, ...); compare pools them. Two
+## --quick rounds give 6 samples per side: enough for benchstat's test (4) and its intervals (6); one gives 3, too few.
 ROUNDS ?= 2
 ## COMPARE_FLAGS: passed to `kspbench compare` (its --alpha, --threshold; --no-gate to report without gating).
 COMPARE_FLAGS ?=

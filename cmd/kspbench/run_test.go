@@ -22,7 +22,7 @@ func TestRunFlags(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if o.Count != runner.QuickCount || o.Count < 6 || o.BenchTime != 10*time.Millisecond || o.Conformance || !slices.Equal(o.Engines, catalog.On(runtime.GOOS, runtime.GOARCH)) {
+	if o.Count != runner.QuickCount || o.BenchTime != 20*time.Millisecond || o.Conformance || !slices.Equal(o.Engines, catalog.On(runtime.GOOS, runtime.GOARCH)) {
 		t.Errorf("--quick gives %+v", o)
 	}
 	o, err = parseRunFlags([]string{"--quick", "--count", "5", "--engines", "wasmer,wazero"}, &bytes.Buffer{})

@@ -69,13 +69,16 @@ func Defaults() Options {
 		BenchTime: 100 * time.Millisecond, Instances: 10, Conformance: true}
 }
 
-// QuickCount is the samples of a quick run: the fewest for which benchstat
-// (benchmath) gives a 95% interval of the median, and more than the 4 per
-// side its U test needs to reach p <= 0.05, so quick runs can be compared.
-const QuickCount = 6
+// QuickCount is the samples of a quick run. Six (benchstat's minimum for an
+// interval of the median) does not fit the minute a smoke run may take: on 2
+// cores the six cold starts per engine (two uncached compiles each) alone cost
+// more, so a quick run takes 3 and its summary shows each figure's min–max
+// instead of an interval. Quick runs compare when pooled (two rounds per side
+// in CI give 6, more than the 4 per side the U test needs) or with --count 6.
+const QuickCount = 3
 
 // QuickDefaults are the values --quick gives the options the user did not
-// set: QuickCount samples, 10ms per timed figure, 3 instances, no conformance
+// set: QuickCount samples, 20ms per timed figure, 3 instances, no conformance
 // suite.
 func (o *Options) QuickDefaults(set func(flag string) bool) {
 	o.Quick = true
@@ -83,7 +86,7 @@ func (o *Options) QuickDefaults(set func(flag string) bool) {
 		o.Count = QuickCount
 	}
 	if !set("benchtime") {
-		o.BenchTime = 10 * time.Millisecond
+		o.BenchTime = 20 * time.Millisecond
 	}
 	if !set("instances") {
 		o.Instances = 3
