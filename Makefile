@@ -94,11 +94,19 @@ BASE ?= HEAD~1
 HEAD_REF ?= HEAD
 BENCH_DIR ?= build/ci-bench
 BENCH_FLAGS ?= --quick
+## ROUNDS: how many times each side runs, alternately (base, head, base, head, ...); compare pools them. Two
+## --quick rounds give 6 samples per side: enough for benchstat's test (4) and its intervals (6); one gives 3, too few.
+ROUNDS ?= 2
+## COMPARE_FLAGS: passed to `kspbench compare` (its --alpha, --threshold; --no-gate to report without gating).
+COMPARE_FLAGS ?=
 
 ## ci-bench: the bench workflow on this machine: BASE (default HEAD~1) and HEAD_REF (default HEAD), as
-## commits, in temporary worktrees under $(BENCH_DIR); `kspbench run $(BENCH_FLAGS)` in each, into
-## $(BENCH_DIR)/base and $(BENCH_DIR)/head; compared into $(BENCH_DIR)/compare.txt. A tree without
-## `kspbench run` skips the comparison with a notice; a failing head run fails the target.
+## commits, in temporary worktrees under $(BENCH_DIR), each built from its own tree; then ROUNDS rounds of
+## `kspbench run $(BENCH_FLAGS)`, base then head in each round (so drift of the machine falls on both), into
+## $(BENCH_DIR)/base-N and head-N; then head's `kspbench compare` of the pooled rounds: verdict and tables in
+## $(BENCH_DIR)/compare.txt, Markdown in compare.md. The target fails when the comparison finds a significant
+## regression (the gate), or when a head run fails. A base tree without `kspbench run`, or whose run fails,
+## skips the comparison with a notice; a head tree without a gating compare falls back to benchstat, ungated.
 ci-bench:
 	@set -eu; \
 	note() { if [ -n "$${GITHUB_ACTIONS:-}" ]; then echo "::notice title=ci-bench::$$*"; else echo "ci-bench: $$*"; fi; }; \
@@ -107,31 +115,42 @@ ci-bench:
 	head=$$(git rev-parse --verify "$(HEAD_REF)^{commit}"); \
 	mkdir -p "$(BENCH_DIR)"; dir=$$(cd "$(BENCH_DIR)" && pwd); \
 	cleanup() { for side in base head; do git worktree remove --force "$$dir/src-$$side" 2>/dev/null || true; done; git worktree prune; }; \
-	cleanup; rm -rf "$$dir/base" "$$dir/head" "$$dir/compare.txt"; \
+	cleanup; rm -rf "$$dir"/base-* "$$dir"/head-* "$$dir/bin-base" "$$dir/bin-head" "$$dir/compare.txt" "$$dir/compare.md"; \
 	trap cleanup EXIT; \
 	git worktree add --quiet --detach "$$dir/src-base" "$$base"; \
 	git worktree add --quiet --detach "$$dir/src-head" "$$head"; \
-	echo "ci-bench: base $$base, head $$head, in $$dir"; \
+	echo "ci-bench: base $$base, head $$head, in $$dir, $(ROUNDS) rounds"; \
 	for side in base head; do \
 		if ! has "$$dir/src-$$side" run; then \
 			note "the $$side commit ($$(git -C "$$dir/src-$$side" rev-parse --short HEAD)) has no 'kspbench run' (or its cmd/kspbench does not build): comparison skipped" | tee "$$dir/compare.txt"; \
 			exit 0; \
 		fi; \
+		echo "ci-bench: building $$side ($$(git -C "$$dir/src-$$side" rev-parse --short HEAD)) from its own tree"; \
+		(cd "$$dir/src-$$side" && $(GO) build -o "$$dir/bin-$$side/kspbench" ./cmd/kspbench); \
 	done; \
-	if ! (cd "$$dir/src-base" && $(GO) run ./cmd/kspbench run $(BENCH_FLAGS) --out "$$dir/base"); then \
-		note "'kspbench run' failed on the base commit: comparison skipped" | tee "$$dir/compare.txt"; \
-		exit 0; \
+	run() { (cd "$$dir/src-$$1" && "$$dir/bin-$$1/kspbench" run $(BENCH_FLAGS) --out "$$dir/$$1-$$2"); }; \
+	bases=""; heads=""; \
+	for i in $$(seq 1 $(ROUNDS)); do \
+		echo "ci-bench: round $$i of $(ROUNDS): base"; \
+		if ! run base "$$i"; then \
+			note "'kspbench run' failed on the base commit: comparison skipped" | tee "$$dir/compare.txt"; \
+			exit 0; \
+		fi; \
+		echo "ci-bench: round $$i of $(ROUNDS): head"; \
+		run head "$$i"; \
+		bases="$${bases:+$$bases,}$$dir/base-$$i"; heads="$${heads:+$$heads,}$$dir/head-$$i"; \
+	done; \
+	if "$$dir/bin-head/kspbench" compare --help 2>&1 | grep -q -- '-no-gate'; then \
+		status=0; \
+		(cd "$$dir/src-head" && "$$dir/bin-head/kspbench" compare $(COMPARE_FLAGS) --markdown "$$dir/compare.md" "$$bases" "$$heads") > "$$dir/compare.txt" || status=$$?; \
+		cat "$$dir/compare.txt"; \
+		exit "$$status"; \
 	fi; \
-	(cd "$$dir/src-head" && $(GO) run ./cmd/kspbench run $(BENCH_FLAGS) --out "$$dir/head"); \
-	if has "$$dir/src-head" compare; then \
-		(cd "$$dir/src-head" && $(GO) run ./cmd/kspbench compare "$$dir/base" "$$dir/head") > "$$dir/compare.txt"; \
-	else \
-		: > "$$dir/compare.txt"; \
-		for f in "$$dir/head"/*.txt; do \
-			[ -f "$$f" ] || continue; name=$$(basename "$$f"); \
-			[ -f "$$dir/base/$$name" ] || { echo "$$name: only in head" >> "$$dir/compare.txt"; continue; }; \
-			{ echo "== $${name%.txt}"; $(GO) tool benchstat "base=$$dir/base/$$name" "head=$$f"; echo; } >> "$$dir/compare.txt"; \
-		done; \
-		[ -s "$$dir/compare.txt" ] || note "no <engine>.txt benchmark files in $$dir/head to compare" | tee "$$dir/compare.txt"; \
-	fi; \
+	note "the head's kspbench compare does not gate: benchstat of the last round only, not gated"; \
+	: > "$$dir/compare.txt"; \
+	for f in "$$dir/head-$(ROUNDS)"/*.txt; do \
+		[ -f "$$f" ] || continue; name=$$(basename "$$f"); [ "$$name" != benchstat.txt ] || continue; \
+		[ -f "$$dir/base-$(ROUNDS)/$$name" ] || { echo "$$name: only in head" >> "$$dir/compare.txt"; continue; }; \
+		{ echo "== $${name%.txt}"; $(GO) tool benchstat -ignore kspbench-version "base=$$dir/base-$(ROUNDS)/$$name" "head=$$f"; echo; } >> "$$dir/compare.txt"; \
+	done; \
 	cat "$$dir/compare.txt"

@@ -1,27 +1,52 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
+	"strings"
 
-	"github.com/kspbench/kspbench/internal/catalog"
+	"github.com/kspbench/kspbench/internal/compare"
 	"github.com/kspbench/kspbench/internal/runner"
 	"github.com/kspbench/kspbench/internal/workerbin"
 )
 
-// runCompare compares two run folders engine by engine with benchstat's
-// statistics: for each engine present in both, old and new samples side by
-// side with the change and its p-value.
+// runCompare compares two runs (or two pools of runs) with benchstat's test:
+// the verdict first, then benchstat's tables; it fails when a figure got
+// significantly worse beyond the threshold, unless --no-gate.
 func runCompare(ctx context.Context, _ io.Reader, stdout, stderr io.Writer, args []string) error {
 	fs := flag.NewFlagSet("compare", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	var o compare.Options
+	fs.Float64Var(&o.Alpha, "alpha", compare.DefaultAlpha, "significance level of the U test (benchstat's -alpha)")
+	threshold := fs.Float64("threshold", 100*compare.DefaultThreshold, "smallest change of a median that counts, in percent of the old median")
+	markdown := fs.String("markdown", "", "also write the verdict and tables as Markdown to `FILE` (for a CI job summary)")
+	noGate := fs.Bool("no-gate", false, "exit 0 even when a figure regressed")
+	noTables := fs.Bool("no-tables", false, "print the verdict only, not benchstat's tables")
+	list := fs.Int("list", 10, "figures listed per engine and outcome in the verdict, largest change first (0: all)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: kspbench compare OLD NEW\n\nOLD and NEW are run folders written by kspbench run. For each engine in both, prints\nbenchstat's comparison of OLD/<engine>.txt and NEW/<engine>.txt.")
+		fmt.Fprintln(stderr, `usage: kspbench compare [flags] OLD NEW
+
+OLD and NEW are run folders written by kspbench run; a comma-separated list
+pools several runs of one side (base and head run alternately in CI). Figures
+are matched by engine, engine-config and plugin (from the result files'
+configuration, not their names) and by name and unit; the kspbench version
+and the engine's version never separate them.
+
+Prints a verdict first: per engine, the figures significantly worse or better
+(benchstat's Mann-Whitney U test, x/perf benchmath AssumeNothing, p <= --alpha)
+by --threshold percent or more; then benchstat's tables. Exits 1 when any
+figure got worse (the regression gate), unless --no-gate.
+
+examples:
+  kspbench compare reports/reference reports/20261129T101500Z
+  kspbench compare --markdown summary.md base1,base2 head1,head2
+
+flags:`)
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -29,30 +54,56 @@ func runCompare(ctx context.Context, _ io.Reader, stdout, stderr io.Writer, args
 	}
 	if fs.NArg() != 2 {
 		fs.Usage()
-		return errors.New("compare: want two run folders")
+		return errors.New("compare: want two run folders, OLD and NEW")
 	}
-	oldDir, newDir := fs.Arg(0), fs.Arg(1)
-	root, rootErr := workerbin.RepoRoot()
-	compared := 0
-	for _, e := range catalog.Names() {
-		oldFile, newFile := filepath.Join(oldDir, e+".txt"), filepath.Join(newDir, e+".txt")
-		_, errOld := os.Stat(oldFile)
-		_, errNew := os.Stat(newFile)
-		if errOld != nil || errNew != nil {
-			if errOld == nil || errNew == nil {
-				fmt.Fprintf(stdout, "%s: only in one run, not compared\n\n", e)
-			}
-			continue
-		}
-		out, err := runner.Benchstat(ctx, root, rootErr, "old="+oldFile, "new="+newFile)
+	o.Threshold = *threshold / 100
+	if err := o.Validate(); err != nil {
+		return fmt.Errorf("compare: %w", err)
+	}
+	old, err := compare.Load(splitDirs(fs.Arg(0))...)
+	if err != nil {
+		return fmt.Errorf("compare: old: %w", err)
+	}
+	new, err := compare.Load(splitDirs(fs.Arg(1))...)
+	if err != nil {
+		return fmt.Errorf("compare: new: %w", err)
+	}
+	res := compare.Compare(old, new, o)
+	res.WriteVerdict(stdout, *list)
+	var tables string
+	if !*noTables {
+		root, rootErr := workerbin.RepoRoot()
+		out, err := runner.Benchstat(ctx, root, rootErr, res.BenchstatArgs()...)
 		if err != nil {
-			return fmt.Errorf("compare %s: %w", e, err)
+			fmt.Fprintf(stderr, "kspbench compare: no benchstat tables: %v\n", err)
+		} else {
+			tables = string(out)
+			fmt.Fprintf(stdout, "\n%s", tables)
 		}
-		fmt.Fprintf(stdout, "## %s\n\n%s\n", e, out)
-		compared++
 	}
-	if compared == 0 {
-		return fmt.Errorf("compare: no engine has results in both %s and %s", oldDir, newDir)
+	if *markdown != "" {
+		var b bytes.Buffer
+		res.WriteMarkdown(&b, tables)
+		if err := os.WriteFile(*markdown, b.Bytes(), 0o644); err != nil {
+			return fmt.Errorf("compare: --markdown: %w", err)
+		}
+	}
+	if *noGate {
+		return nil
+	}
+	if err := res.Gate(); err != nil {
+		return fmt.Errorf("compare: %w", err)
 	}
 	return nil
+}
+
+// splitDirs splits a comma-separated list of run folders.
+func splitDirs(arg string) []string {
+	var dirs []string
+	for _, d := range strings.Split(arg, ",") {
+		if d = strings.TrimSpace(d); d != "" {
+			dirs = append(dirs, d)
+		}
+	}
+	return dirs
 }

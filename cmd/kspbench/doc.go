@@ -4,6 +4,7 @@
 // Usage:
 //
 //	kspbench run [flags]        benchmark every engine, write reports/<run>/
+//	kspbench compare OLD NEW    verdict with benchstat's test, then its tables; exit 1 on a regression
 //	kspbench inspect PATH       print a plugin's manifest summary, wasm size and exports
 //	kspbench worker --engine E  serve one engine over JSON lines (used by run and by tests)
 //	kspbench engines            list the engines linked into this binary

@@ -40,7 +40,7 @@ type command struct {
 var commands = map[string]command{
 	"run":          {"benchmark every engine, each in its own process; write reports/<run>/", runRun},
 	"report":       {"write a run folder's summary.md and charts again from its results", runReport},
-	"compare":      {"compare two runs' reports with benchstat (regression check)", runCompare},
+	"compare":      {"compare two runs with benchstat's test: a verdict, the tables, exit 1 on a regression", runCompare},
 	"worker":       {"serve one engine over JSON lines on stdin/stdout", runWorker},
 	"load":         {"drive HTTP load at a URL; print requests/s and latency percentiles as JSON", runLoad},
 	"native-serve": {"serve a plugin's answers from plain Go: the ceiling of the HTTP benchmark", runNativeServe},

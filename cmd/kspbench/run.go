@@ -21,10 +21,11 @@ func parseRunFlags(args []string, stderr io.Writer) (runner.Options, error) {
 	engs := fs.String("engines", strings.Join(o.Engines, ","), "comma-separated engines to measure: "+strings.Join(catalog.Names(), ", "))
 	benchRE := fs.String("bench", ".", "regexp per name level, as go test -bench: 'Call' runs a workload, 'Copy/size=64KiB' some of its figures; workloads: "+strings.Join(runner.WorkloadNames(), ", "))
 	fs.IntVar(&o.Count, "count", o.Count, "samples of every figure, per engine")
-	quick := fs.Bool("quick", false, "smoke run: 3 samples, short timings, no conformance suite and no HTTP workload unless --bench names it (about a minute)")
+	quick := fs.Bool("quick", false, "smoke run: 3 samples (min–max, not intervals: add --count 6 for those), 20ms timings, no conformance suite and no HTTP workload unless --bench names it")
 	fs.StringVar(&o.PluginDir, "plugin", "", "plugin folder (plugin.yml and its wasm) to measure; default: plugins/cluster-monitor built from source")
 	fs.StringVar(&o.ABI, "abi", "auto", abiFlagUsage)
-	fs.StringVar(&o.Out, "out", "", "folder for the reports; default reports/<UTC timestamp>")
+	fs.StringVar(&o.Out, "out", "", "folder for the reports; default reports/<UTC timestamp>; refused when it holds results, unless --replace")
+	fs.BoolVar(&o.Replace, "replace", false, "let --out name a folder that holds results: remove them first")
 	fs.Int64Var(&o.Seed, "seed", o.Seed, "seed of the shuffled engine order")
 	fs.DurationVar(&o.BenchTime, "benchtime", o.BenchTime, "time per sample of each timed figure")
 	fs.IntVar(&o.Instances, "instances", o.Instances, "instances alive at once in the footprint workload")
@@ -39,7 +40,8 @@ writes benchstat-compatible reports.
 
 examples:
   kspbench run                                   # the default run, about 9 minutes on 2 cores
-  kspbench run --quick                           # a smoke run, about a minute
+  kspbench run --quick                           # a smoke run: 3 samples, short timings
+  kspbench run --quick --count 6                 # a quick run that benchstat's intervals and test can use
   kspbench run --plugin ./my-plugin --engines wazero,wasmtime
   kspbench run --bench 'Call/op=noop' --count 20 --out reports/noop
 

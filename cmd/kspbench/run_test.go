@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/kspbench/kspbench/internal/catalog"
+	"github.com/kspbench/kspbench/internal/runner"
 	"golang.org/x/perf/benchfmt"
 )
 
@@ -21,7 +22,7 @@ func TestRunFlags(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if o.Count != 3 || o.BenchTime != 20*time.Millisecond || o.Conformance || !slices.Equal(o.Engines, catalog.On(runtime.GOOS, runtime.GOARCH)) {
+	if o.Count != runner.QuickCount || o.BenchTime != 20*time.Millisecond || o.Conformance || !slices.Equal(o.Engines, catalog.On(runtime.GOOS, runtime.GOARCH)) {
 		t.Errorf("--quick gives %+v", o)
 	}
 	o, err = parseRunFlags([]string{"--quick", "--count", "5", "--engines", "wasmer,wazero"}, &bytes.Buffer{})
@@ -52,7 +53,7 @@ func TestRunEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v\n%s", err, stderr.String())
 	}
-	for _, f := range []string{"wazero.txt", "run.json", "summary.md"} {
+	for _, f := range []string{"wazero.txt", "run.json", "summary.md", "results.json", "results.csv"} {
 		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
 			t.Error(err)
 		}
@@ -91,6 +92,12 @@ func TestRunEndToEnd(t *testing.T) {
 	}
 	if !strings.Contains(stdout.String(), "wazero") {
 		t.Errorf("no headline on stdout: %q", stdout.String())
+	}
+	// The folder now holds results: a second run into it is refused.
+	err = kspbench(context.Background(), nil, &stdout, &stderr, []string{"run", "--engines", "wazero", "--bench", "Call/op=noop",
+		"--count", "1", "--conformance=false", "--out", out})
+	if err == nil || !strings.Contains(err.Error(), "--replace") {
+		t.Errorf("a second run into %s: %v, want a refusal naming --replace", out, err)
 	}
 	if _, err := exec.LookPath("go"); err == nil {
 		b, err := os.ReadFile(filepath.Join(out, "benchstat.txt"))

@@ -2,10 +2,14 @@ package report
 
 import (
 	"cmp"
-	"github.com/kspbench/kspbench/internal/results"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
+
+	"golang.org/x/perf/benchmath"
+
+	"github.com/kspbench/kspbench/internal/results"
 )
 
 // Benchmark families kspbench writes, and the values of their keys in the
@@ -120,14 +124,69 @@ func naturalCompare(a, b string) int {
 	return strings.Compare(a, b)
 }
 
-// disjoint reports whether a and b differ clearly: their confidence
-// intervals do not overlap, or, for exact figures, their medians differ.
+// TestName names the test that decides whether two engines differ on a
+// figure: benchstat's own.
+const TestName = "benchstat's test (Mann-Whitney U, x/perf benchmath AssumeNothing, p ≤ 0.05)"
+
+// disjoint reports whether a and b differ clearly: benchstat's test rejects
+// that their samples come from one distribution (p <= 0.05), or, for exact
+// figures, their medians differ.
 func disjoint(a, b *Metric, exact bool) bool {
 	if exact {
 		return a.Median() != b.Median()
 	}
-	s, t := a.Summary, b.Summary
-	return s.Hi < t.Lo || t.Hi < s.Lo
+	t := &benchmath.DefaultThresholds
+	c := benchmath.AssumeNothing.Compare(benchmath.NewSample(a.Values, t), benchmath.NewSample(b.Values, t))
+	return c.P <= c.Alpha && a.Median() != b.Median()
+}
+
+// MinIntervalSamples is the fewest samples for which benchmath (and so
+// benchstat) gives a finite confidence interval of the median at Confidence:
+// 6 at 95%.
+func MinIntervalSamples() int {
+	for n := 1; n < 100; n++ {
+		xs := make([]float64, n)
+		for i := range xs {
+			xs[i] = float64(i)
+		}
+		s := benchmath.AssumeNothing.Summary(benchmath.NewSample(xs, &benchmath.DefaultThresholds), Confidence)
+		if !math.IsInf(s.Lo, 0) && !math.IsInf(s.Hi, 0) {
+			return n
+		}
+	}
+	return 100
+}
+
+// minTestSamples is the fewest samples per side with which the U test can
+// reach p <= 0.05: 4.
+func minTestSamples() int {
+	t := &benchmath.DefaultThresholds
+	for n := 1; n < 100; n++ {
+		xs, ys := make([]float64, n), make([]float64, n)
+		for i := range xs {
+			xs[i], ys[i] = float64(i), float64(n+i)
+		}
+		if c := benchmath.AssumeNothing.Compare(benchmath.NewSample(xs, t), benchmath.NewSample(ys, t)); c.P <= c.Alpha {
+			return n
+		}
+	}
+	return 100
+}
+
+// fewestSamples is the smallest sample count of any figure with more than
+// one sample (figures measured once, such as binary sizes, are exact), or 0.
+func (r *Run) fewestSamples() int {
+	fewest := 0
+	for _, e := range r.Engines {
+		for _, b := range e.Benchmarks {
+			for _, m := range b.Metrics {
+				if n := len(m.Values); n > 1 && (fewest == 0 || n < fewest) {
+					fewest = n
+				}
+			}
+		}
+	}
+	return fewest
 }
 
 // better reports whether a's median is better than b's.
@@ -197,4 +256,17 @@ func (r *Run) maxInstances(guest string) string {
 		return ""
 	}
 	return ns[len(ns)-1]
+}
+
+// mostSamples is the largest sample count of any figure.
+func (r *Run) mostSamples() int {
+	most := 0
+	for _, e := range r.Engines {
+		for _, b := range e.Benchmarks {
+			for _, m := range b.Metrics {
+				most = max(most, len(m.Values))
+			}
+		}
+	}
+	return most
 }

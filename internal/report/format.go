@@ -92,9 +92,25 @@ func formatValue(v float64, unit string) string {
 	return scale(v, decimalUnits, "") + " " + unit
 }
 
-// formatSummary formats a metric as benchstat does: "3.10 ms ±2%".
+// formatSummary formats a metric as benchstat does: "3.10 ms ±2%"; with
+// too few samples for an interval, "3.10 ms (2.90 ms–3.30 ms, n=3)".
 func formatSummary(m *Metric) string {
-	return formatValue(m.Median(), m.Unit) + " ±" + m.Summary.PctRangeString()
+	f := func(v float64) string { return formatValue(v, m.Unit) }
+	return f(m.Median()) + spread(m, f)
+}
+
+// spread is what follows a median: " ±2%", the half-width of the confidence
+// interval as benchstat prints it; or, when the samples are too few for an
+// interval (benchstat's "±∞"), the samples' range and count.
+func spread(m *Metric, format func(float64) string) string {
+	if r := m.Summary.PctRangeString(); r != "∞" {
+		return " ±" + r
+	}
+	n := len(m.Values)
+	if n < 2 || m.Values[0] == m.Values[n-1] {
+		return fmt.Sprintf(" (n=%d)", n)
+	}
+	return fmt.Sprintf(" (%s–%s, n=%d)", format(m.Values[0]), format(m.Values[n-1]), n)
 }
 
 // formatPercent formats a fraction as a percentage: "85%", "5.1%".

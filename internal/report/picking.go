@@ -106,8 +106,8 @@ func (s *summary) picking() {
 	r := s.r
 	s.section("Picking an engine", "", "")
 	s.b.WriteString("Built only from this run's numbers and conformance matrix, plus a few facts marked *known*. " +
-		"A figure counts as a win or a loss only when the engine's confidence interval overlaps no other engine's; " +
-		"overlapping intervals are reported as no clear difference.\n\n")
+		"A figure counts as a win or a loss only when " + TestName + " says the engine differs from every other engine; " +
+		"where it does not, the figure is reported as no clear difference. Sizes measured once count when they differ.\n\n")
 	v := make([]verdicts, len(r.Engines))
 	if len(r.Engines) > 1 {
 		for _, fig := range r.figures() {

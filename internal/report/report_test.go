@@ -241,7 +241,7 @@ func TestPartialRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	md := readString(t, filepath.Join(dir, SummaryFile))
-	for _, want := range []string{"# kspbench run\n", "## HTTP\n", "## GRPC\n", "| method=Unary | widgets/op | 17.0 widgets/op ±∞ |",
+	for _, want := range []string{"# kspbench run\n", "## HTTP\n", "## GRPC\n", "| method=Unary | widgets/op | 17.0 widgets/op (n=2) |",
 		"No conformance.json in this run.", "The only engine in this run", "This run has no run.json"} {
 		if !strings.Contains(md, want) {
 			t.Errorf("summary.md lacks %q:\n%s", want, md)
@@ -261,7 +261,7 @@ func TestOnlyUnknownFamilies(t *testing.T) {
 		t.Fatal(err)
 	}
 	md := readString(t, filepath.Join(dir, SummaryFile))
-	if !strings.Contains(md, "| route=status | req/s | 5.00K req/s ±∞ |") {
+	if !strings.Contains(md, "| route=status | req/s | 5.00K req/s (n=1) |") {
 		t.Errorf("summary.md:\n%s", md)
 	}
 	if _, err := os.Stat(filepath.Join(dir, coldStartChart)); !errors.Is(err, os.ErrNotExist) {
@@ -445,8 +445,9 @@ func metricOf(vs ...float64) *Metric {
 func TestClearBest(t *testing.T) {
 	fast := metricOf(10, 11, 10, 12, 11, 10, 11, 10, 12, 11)
 	slow := metricOf(20, 21, 20, 22, 21, 20, 21, 20, 22, 21)
-	near := metricOf(11, 12, 11, 13, 12, 11, 12, 11, 13, 12)
-	few := metricOf(1, 2)
+	near := metricOf(11, 12, 11, 13, 12, 11, 12, 11, 13, 12) // intervals overlap fast's, the U test tells them apart
+	same := metricOf(10, 12, 11, 10, 12, 11, 10, 11, 12, 11) // fast's distribution, shuffled
+	few := metricOf(1, 2, 3)
 	for _, tc := range []struct {
 		name          string
 		ms            []*Metric
@@ -455,10 +456,11 @@ func TestClearBest(t *testing.T) {
 	}{
 		{"clear", []*Metric{slow, fast}, false, false, 1, 0},
 		{"higher is better", []*Metric{slow, fast}, true, false, 0, 1},
-		{"overlap at the top", []*Metric{fast, near, slow}, false, false, -1, 2},
+		{"no difference at the top", []*Metric{fast, same, slow}, false, false, -1, 2},
+		{"overlapping intervals, different by the U test", []*Metric{fast, near, slow}, false, false, 0, 2},
 		{"missing engine", []*Metric{nil, fast, slow}, false, false, 1, 2},
 		{"one engine", []*Metric{fast, nil}, false, false, -1, -1},
-		{"too few samples", []*Metric{few, slow}, false, false, -1, -1},
+		{"too few samples", []*Metric{few, metricOf(20, 21, 22)}, false, false, -1, -1}, // 3+3: p >= 0.1
 		{"exact", []*Metric{metricOf(5), metricOf(6)}, false, true, 0, 1},
 	} {
 		if got := clearBest(tc.ms, tc.higher, tc.exact); got != tc.best {
@@ -536,5 +538,49 @@ func TestHeadlineFollowsThePlugin(t *testing.T) {
 	h := Headline(r)
 	if strings.Count(h, "–") > 0 {
 		t.Errorf("headline has missing cells for plugin notes:\n%s", h)
+	}
+}
+
+// TestFewSamples: a run with 3 samples per figure (fewer than an interval
+// needs) shows no ±∞: its cells give the samples' range, the summary says
+// why, and no engine wins a figure the test cannot decide.
+func TestFewSamples(t *testing.T) {
+	dir := t.TempDir()
+	writeFixture(t, dir, []string{"wazero", "wasmtime", "wasmer"}, true)
+	paths, _ := filepath.Glob(filepath.Join(dir, "*.txt"))
+	for _, p := range paths {
+		seen := map[string]int{}
+		var keep []string
+		for _, l := range strings.Split(readString(t, p), "\n") {
+			if name, _, ok := strings.Cut(l, " "); ok && strings.HasPrefix(name, "Benchmark") {
+				if seen[name]++; seen[name] > 3 {
+					continue
+				}
+			}
+			keep = append(keep, l)
+		}
+		if err := os.WriteFile(p, []byte(strings.Join(keep, "\n")), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := Generate(dir); err != nil {
+		t.Fatal(err)
+	}
+	md := readString(t, filepath.Join(dir, SummaryFile))
+	if strings.Contains(md, "∞") {
+		t.Errorf("summary.md of a 3-sample run shows ±∞:\n%s", md)
+	}
+	for _, want := range []string{"**Too few samples for intervals**", ", n=3)", "Mann-Whitney U"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("summary.md lacks %q:\n%s", want, md)
+		}
+	}
+	if i := strings.Index(md, "## Picking an engine"); i < 0 || strings.Contains(md[i:], "cheapest empty call") {
+		t.Errorf("a 3-sample run still declares timed wins:\n%s", md[max(i, 0):])
+	}
+	for _, chart := range []string{coldStartChart, callOverheadChart, copyBandwidthChart} {
+		if b, err := os.ReadFile(filepath.Join(dir, chart)); err == nil && strings.Contains(string(b), "∞") {
+			t.Errorf("%s shows ∞", chart)
+		}
 	}
 }

@@ -33,14 +33,17 @@ const (
 // RunInfo is run.json: what `kspbench run` records about a run besides its
 // results.
 type RunInfo struct {
-	Name     string       `json:"name"`
-	Started  time.Time    `json:"started"`
-	Finished time.Time    `json:"finished"`
-	Count    int          `json:"count"` // samples per benchmark
-	Seed     int64        `json:"seed"`
-	Quick    bool         `json:"quick"`
-	Machine  Machine      `json:"machine"`
-	Engines  []EngineInfo `json:"engines"`
+	Name     string    `json:"name"`
+	Started  time.Time `json:"started"`
+	Finished time.Time `json:"finished"`
+	Count    int       `json:"count"` // samples per benchmark
+	Seed     int64     `json:"seed"`
+	Quick    bool      `json:"quick"`
+	// Interrupted says the run was stopped (Ctrl-C) before its last sample:
+	// its files hold the samples taken until then.
+	Interrupted bool         `json:"interrupted,omitempty"`
+	Machine     Machine      `json:"machine"`
+	Engines     []EngineInfo `json:"engines"`
 	// Command is the command line, or lines, that reproduce the run.
 	Command string `json:"command"`
 }

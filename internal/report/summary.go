@@ -61,9 +61,10 @@ func summaryCells(ms []*Metric, higher, exact bool, format func(*Metric) string)
 			cells[i] = missing
 		case i == best:
 			s := format(m)
-			v, rest, _ := strings.Cut(s, " ±")
-			if rest != "" {
-				cells[i] = "**" + v + "** ±" + rest
+			if j := strings.Index(s, " ±"); j >= 0 {
+				cells[i] = "**" + s[:j] + "**" + s[j:]
+			} else if j := strings.Index(s, " ("); j >= 0 {
+				cells[i] = "**" + s[:j] + "**" + s[j:]
 			} else {
 				cells[i] = "**" + s + "**"
 			}
@@ -130,6 +131,10 @@ func (s *summary) header() {
 	}
 	fmt.Fprintf(b, "# %s\n\n", title)
 	b.WriteString(s.machine() + "\n\n")
+	if r.Info != nil && r.Info.Interrupted {
+		b.WriteString("> **Interrupted run**: stopped before its last sample; the figures below hold the samples taken until then, " +
+			"so some have fewer samples than others, or none.\n\n")
+	}
 	if r.Info != nil && r.Info.Quick {
 		b.WriteString("> **Quick run**: read its numbers as a smoke test, not as a comparison to rely on.\n\n")
 	}
@@ -139,7 +144,13 @@ func (s *summary) header() {
 	}
 	t.write(b)
 	fmt.Fprintf(b, "Each cell is the median of the samples ± the %.0f%% confidence interval of the median, as `benchstat` computes it. "+
-		"**Bold** marks the best figure of a row when its interval overlaps no other engine's.\n\n", 100*Confidence)
+		"**Bold** marks the best figure of a row when %s says it differs from every other engine's.\n\n", 100*Confidence, TestName)
+	if n := r.fewestSamples(); n > 0 && n < MinIntervalSamples() {
+		fmt.Fprintf(b, "> **Too few samples for intervals**: some figures have %d samples; a %.0f%% interval of the median needs %d or more "+
+			"and the test needs %d or more per engine. Those cells show the median and the samples' range (min–max) instead of an interval, "+
+			"and differences are not tested. Run with `--count %d` or more to compare.\n\n",
+			n, 100*Confidence, MinIntervalSamples(), minTestSamples(), MinIntervalSamples())
+	}
 }
 
 // machine describes where and when the run ran, from run.json or else from
@@ -184,6 +195,9 @@ func (s *summary) machine() string {
 		}
 		if r.Info.Count > 0 {
 			line += fmt.Sprintf(" %d samples per figure", r.Info.Count)
+			if r.Info.Interrupted {
+				line += fmt.Sprintf(" planned, %d at most taken", r.mostSamples())
+			}
 			if r.Info.Seed != 0 {
 				line += fmt.Sprintf(", seed %d", r.Info.Seed)
 			}
@@ -361,7 +375,7 @@ func (s *summary) footprint() {
 			if unit == "B" {
 				return formatBytes(m.Median())
 			}
-			return formatBytes(m.Median()) + " ±" + m.Summary.PctRangeString()
+			return formatBytes(m.Median()) + spread(m, formatBytes)
 		})...)...)
 	}
 	for _, g := range r.values(familyFootprint, "guest") {

@@ -271,7 +271,7 @@ func (c *hbarChart) render() []byte {
 					fill = fmt.Sprintf(`fill="%s" fill-opacity="0.35" stroke="%s" stroke-width="1"`, b.color, b.color)
 				}
 				w.printf(`<rect x="%.1f" y="%.1f" width="%.1f" height="%d" %s><title>%s</title></rect>`+"\n",
-					x0, by, math.Max(end-x0, 1), barHeight, fill, escapeXML(strings.TrimSpace(b.name+" "+b.sub)+": "+c.format(v)+" ±"+b.m.Summary.PctRangeString()))
+					x0, by, math.Max(end-x0, 1), barHeight, fill, escapeXML(strings.TrimSpace(b.name+" "+b.sub)+": "+c.format(v)+spread(b.m, c.format)))
 				labelX := end
 				s := b.m.Summary
 				if s.Lo > 0 && !math.IsInf(s.Lo, 0) && !math.IsInf(s.Hi, 0) && s.Hi > s.Lo {

@@ -3,13 +3,17 @@ package runner
 import (
 	"bytes"
 	"context"
+	"encoding/csv"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 
+	"github.com/kspbench/kspbench/internal/report"
 	"github.com/kspbench/kspbench/internal/results"
 	"github.com/kspbench/kspbench/internal/worker"
 )
@@ -163,4 +167,175 @@ func TestValidateBeforeAnything(t *testing.T) {
 			t.Errorf("a run folder was left at %s", o.Out)
 		}
 	}
+}
+
+// cancellingWorker cancels the run's context on its nth Bench call and fails
+// that call as a worker killed by Ctrl-C would.
+type cancellingWorker struct {
+	*fakeWorker
+	calls  *int
+	n      int
+	cancel context.CancelFunc
+}
+
+func (c *cancellingWorker) Bench(ctx context.Context, a BenchArgs) ([]results.Sample, error) {
+	*c.calls++
+	if *c.calls == c.n {
+		c.cancel()
+		return nil, fmt.Errorf("worker: %w", ctx.Err())
+	}
+	return c.fakeWorker.Bench(ctx, a)
+}
+
+// TestRunInterrupted: a run whose context ends mid-sampling keeps the samples
+// taken so far in every file, marks run.json interrupted, writes the summary
+// and returns ErrInterrupted.
+func TestRunInterrupted(t *testing.T) {
+	o := Defaults()
+	o.Engines = []string{"wazero", "wasmtime"}
+	o.Count = 10
+	o.Conformance = false
+	o.Bench, _ = NewFilter("Call")
+	o.PluginDir = t.TempDir()
+	o.Out = filepath.Join(t.TempDir(), "run")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var mu sync.Mutex
+	var log []string
+	calls := 0
+	env := Env{
+		Launch: func(_ context.Context, name string) (Worker, error) {
+			// A warm-up per engine, then 3 samples of both, then Ctrl-C.
+			return &cancellingWorker{fakeWorker: &fakeWorker{name: name, mu: &mu, calls: &log}, calls: &calls, n: 2 + 2*3 + 1,
+				cancel: cancel}, nil
+		},
+		Benchstat: func(context.Context, ...string) ([]byte, error) { return []byte("benchstat (test double)\n"), nil },
+	}
+	out, err := Run(ctx, o, env)
+	if !errors.Is(err, ErrInterrupted) || !errors.Is(err, context.Canceled) {
+		t.Fatalf("Run: %v, want ErrInterrupted and context.Canceled", err)
+	}
+	if out != o.Out {
+		t.Fatalf("Run returned folder %q, want %q", out, o.Out)
+	}
+	total := 0
+	for _, name := range o.Engines {
+		b, err := os.ReadFile(filepath.Join(out, name+".txt"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		total += strings.Count(string(b), "BenchmarkCall/op=noop/via=harness ")
+	}
+	if total != 6 {
+		t.Errorf("%d samples kept of the empty call, want 6 (3 per engine, taken before Ctrl-C)", total)
+	}
+	var info report.RunInfo
+	if b, err := os.ReadFile(filepath.Join(out, "run.json")); err != nil {
+		t.Fatal(err)
+	} else if err := json.Unmarshal(b, &info); err != nil {
+		t.Fatal(err)
+	}
+	if !info.Interrupted {
+		t.Errorf("run.json does not mark the run interrupted")
+	}
+	if md, err := os.ReadFile(filepath.Join(out, report.SummaryFile)); err != nil || !strings.Contains(string(md), "Interrupted run") ||
+		!strings.Contains(string(md), "10 samples per figure planned, 3 at most taken") {
+		t.Errorf("summary.md missing or silent about the interruption: %v", err)
+	}
+	for _, f := range []string{ResultsJSON, ResultsCSV} {
+		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
+			t.Errorf("%s: %v", f, err)
+		}
+	}
+}
+
+// TestOutRefusesResults: --out into a folder with results is refused unless
+// --replace, which removes the old result files (and only those).
+func TestOutRefusesResults(t *testing.T) {
+	o := Defaults()
+	o.Engines = []string{"wazero"}
+	o.Count = 2
+	o.Conformance = false
+	o.Bench, _ = NewFilter("Call")
+	out, _, _, err := fakeRun(t, o, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(out, "wasmer.txt"), []byte("engine: wasmer\nBenchmarkCall/op=noop/via=harness 1 1 sec/op\n"), 0o644)
+	os.WriteFile(filepath.Join(out, "notes.org"), []byte("mine\n"), 0o644)
+	again := o
+	again.Out = out
+	if err := again.Validate(); err == nil || !strings.Contains(err.Error(), "--replace") {
+		t.Errorf("Validate with --out %s holding results: %v, want a refusal naming --replace", out, err)
+	}
+	again.Replace = true
+	if err := again.Validate(); err != nil {
+		t.Errorf("Validate with --replace: %v", err)
+	}
+	if err := removeResults(out); err != nil {
+		t.Fatal(err)
+	}
+	if left := resultFiles(out); len(left) > 0 {
+		t.Errorf("--replace left %v", left)
+	}
+	if _, err := os.Stat(filepath.Join(out, "notes.org")); err != nil {
+		t.Errorf("--replace removed a file kspbench did not write: %v", err)
+	}
+}
+
+// TestResultsData: results.json and results.csv hold every sample of every
+// figure with its unit and configuration.
+func TestResultsData(t *testing.T) {
+	o := Defaults()
+	o.Engines = []string{"wazero", "wasmer"}
+	o.Count = 3
+	o.Conformance = false
+	o.Bench, _ = NewFilter("Call")
+	out, _, _, err := fakeRun(t, o, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var data struct{ Figures []DataFigure }
+	b, err := os.ReadFile(filepath.Join(out, ResultsJSON))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &data); err != nil {
+		t.Fatal(err)
+	}
+	found := 0
+	for _, f := range data.Figures {
+		if f.Name == "Call/op=noop/via=harness" && f.Unit == "sec/op" {
+			found++
+			if len(f.Values) != 3 || f.Config["engine"] != f.Engine || f.Config["plugin"] == "" {
+				t.Errorf("%s: %+v", f.Engine, f)
+			}
+		}
+	}
+	if found != 2 {
+		t.Errorf("results.json: the empty call on %d engines, want 2:\n%s", found, b)
+	}
+	rows, err := csv.NewReader(bytes.NewReader(must(os.ReadFile(filepath.Join(out, ResultsCSV))))).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(rows[0][:8], ",") != "engine,engine-config,plugin,figure,unit,sample,value,iters" {
+		t.Errorf("results.csv header: %v", rows[0])
+	}
+	n := 0
+	for _, r := range rows[1:] {
+		if r[3] == "Call/op=noop/via=harness" && r[4] == "sec/op" {
+			n++
+		}
+	}
+	if n != 6 {
+		t.Errorf("results.csv: %d rows of the empty call, want 6 (3 samples × 2 engines)", n)
+	}
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
 }

@@ -62,6 +62,9 @@ type Options struct {
 	Workers string
 	// Command is the command line recorded in run.json.
 	Command string
+	// Replace lets Out be a folder that already holds results: its result
+	// files are removed first, so no stale result mixes with fresh ones.
+	Replace bool
 }
 
 // Defaults returns the options of a default run.
@@ -71,12 +74,21 @@ func Defaults() Options {
 		BenchTime: 100 * time.Millisecond, Instances: 10, Conformance: true}
 }
 
+// QuickCount is the samples of a quick run. Six (benchstat's minimum for an
+// interval of the median) does not fit the minute a smoke run may take: on 2
+// cores the six cold starts per engine (two uncached compiles each) alone cost
+// more, so a quick run takes 3 and its summary shows each figure's min–max
+// instead of an interval. Quick runs compare when pooled (two rounds per side
+// in CI give 6, more than the 4 per side the U test needs) or with --count 6.
+const QuickCount = 3
+
 // QuickDefaults are the values --quick gives the options the user did not
-// set: 3 samples, 20ms per timed figure, 3 instances, no conformance suite.
+// set: QuickCount samples, 20ms per timed figure, 3 instances, no conformance
+// suite.
 func (o *Options) QuickDefaults(set func(flag string) bool) {
 	o.Quick = true
 	if !set("count") {
-		o.Count = 3
+		o.Count = QuickCount
 	}
 	if !set("benchtime") {
 		o.BenchTime = 20 * time.Millisecond
@@ -110,6 +122,12 @@ func (o *Options) Validate() error {
 	}
 	if _, err := profileOf(o.ABI); err != nil {
 		return err
+	}
+	if o.Out != "" && !o.Replace {
+		if old := resultFiles(o.Out); len(old) > 0 {
+			return fmt.Errorf("--out %s already holds results (%s): pass --replace to remove them first, or choose another folder",
+				o.Out, strings.Join(old, ", "))
+		}
 	}
 	if o.PluginDir != "" {
 		if st, err := os.Stat(o.PluginDir); err != nil {
@@ -183,11 +201,21 @@ func pluginNotes(dir, abiName string) (string, error) {
 	return note, nil
 }
 
+// ErrInterrupted is what Run returns, wrapped, when its context ended
+// before the last sample: the run folder then holds what was measured.
+var ErrInterrupted = errors.New("run interrupted")
+
 // Run runs the main job: a worker per engine, the conformance suite when
 // asked, a warm-up and Count samples of every selected workload with the
 // engines in a seeded, shuffled order per sample, then the run folder:
-// <engine>.txt, benchstat.txt, run.json, conformance.{md,json}, summary.md
-// and charts. It returns the run folder.
+// <engine>.txt, results.json, results.csv, benchstat.txt, run.json,
+// conformance.{md,json}, summary.md and charts. It returns the run folder.
+//
+// # Errors
+//
+// When ctx ends (Ctrl-C) while sampling, Run stops, writes every file from
+// the samples taken so far with run.json marked interrupted, and returns the
+// folder with an error wrapping ErrInterrupted and the context's error.
 func Run(ctx context.Context, o Options, env Env) (string, error) {
 	if err := o.Validate(); err != nil {
 		return "", fmt.Errorf("run: %w", err)
@@ -268,6 +296,27 @@ func Run(ctx context.Context, o Options, env Env) (string, error) {
 	if err := os.MkdirAll(o.Out, 0o755); err != nil {
 		return "", err
 	}
+	if o.Replace {
+		if err := removeResults(o.Out); err != nil {
+			return "", fmt.Errorf("run: --replace: %w", err)
+		}
+	}
+	// interrupted is the cause when ctx ended mid-run: what exists is kept.
+	var interrupted error
+	stopped := func(err error) bool {
+		// Ctrl-C reaches the workers too (one process group): a worker may
+		// die of it a moment before this process's context ends.
+		select {
+		case <-ctx.Done():
+		case <-time.After(500 * time.Millisecond):
+		}
+		if ctx.Err() != nil {
+			interrupted = fmt.Errorf("%w: %w", ErrInterrupted, context.Cause(ctx))
+			prog.logf("interrupted (%v): writing the samples taken so far", err)
+			return true
+		}
+		return false
+	}
 
 	// The conformance suite, for the matrix in the summary.
 	if o.Conformance {
@@ -275,6 +324,9 @@ func Run(ctx context.Context, o Options, env Env) (string, error) {
 		for _, r := range runs {
 			er, err := runConformance(ctx, r, o, prog)
 			if err != nil {
+				if stopped(err) {
+					break
+				}
 				return "", err
 			}
 			m.Runs = append(m.Runs, er)
@@ -289,13 +341,19 @@ func Run(ctx context.Context, o Options, env Env) (string, error) {
 		}
 	}
 
-	if err := sample(ctx, runs, o, prog); err != nil {
-		return "", err
+	if interrupted == nil {
+		if err := sample(ctx, runs, o, prog); err != nil && !stopped(err) {
+			return "", err
+		}
+	}
+	if interrupted != nil {
+		// The reports below are written whatever happens to ctx now.
+		ctx = context.WithoutCancel(ctx)
 	}
 
 	// Reports.
 	info := report.RunInfo{Name: filepath.Base(o.Out), Started: started, Finished: time.Now().UTC(), Count: o.Count,
-		Seed: o.Seed, Quick: o.Quick, Command: o.Command,
+		Seed: o.Seed, Quick: o.Quick, Command: o.Command, Interrupted: interrupted != nil,
 		Machine: report.Machine{CPU: cpuModel(), Cores: runtime.NumCPU(), GOOS: runtime.GOOS, GOARCH: runtime.GOARCH, Go: runtime.Version()}}
 	var files []string
 	for _, r := range runs {
@@ -310,6 +368,9 @@ func Run(ctx context.Context, o Options, env Env) (string, error) {
 			return "", err
 		}
 		files = append(files, file)
+	}
+	if err := writeData(o.Out, runs, o); err != nil {
+		return "", err
 	}
 	if err := writeJSON(filepath.Join(o.Out, "run.json"), info); err != nil {
 		return "", err
@@ -326,7 +387,12 @@ func Run(ctx context.Context, o Options, env Env) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	fmt.Fprintf(env.Stdout, "\n%s\nReports in %s (summary.md, benchstat.txt, <engine>.txt, charts). %s in %s.\n",
+	if interrupted != nil {
+		fmt.Fprintf(env.Stdout, "\n%s\nInterrupted: reports of the samples taken so far in %s (run.json marks the run interrupted), after %s.\n",
+			report.Headline(rep), o.Out, time.Since(started).Round(time.Second))
+		return o.Out, fmt.Errorf("run: %w; samples so far in %s", interrupted, o.Out)
+	}
+	fmt.Fprintf(env.Stdout, "\n%s\nReports in %s (summary.md, benchstat.txt, <engine>.txt, results.json, results.csv, charts). %s in %s.\n",
 		report.Headline(rep), o.Out, plural(o.Count, "sample"), time.Since(started).Round(time.Second))
 	return o.Out, nil
 }
@@ -505,6 +571,22 @@ func writeResults(file string, r *engineRun, h worker.Hello, o Options) error {
 		return err
 	}
 	w := benchfmt.NewWriter(f)
+	cfg := fileConfig(r, h, o)
+	for _, s := range r.results {
+		res := &benchfmt.Result{Config: cfg, Name: benchfmt.Name(s.Name), Iters: s.Iters} // the writer adds "Benchmark"
+		for _, v := range s.Values {
+			res.Values = append(res.Values, benchfmt.Value{Value: v.Value, Unit: v.Unit})
+		}
+		if err := w.Write(res); err != nil {
+			f.Close()
+			return err
+		}
+	}
+	return f.Close()
+}
+
+// fileConfig is the configuration of an engine's results: what ran, where.
+func fileConfig(r *engineRun, h worker.Hello, o Options) []benchfmt.Config {
 	cfg := []benchfmt.Config{
 		{Key: "goos", Value: []byte(h.GOOS), File: true},
 		{Key: "goarch", Value: []byte(h.GOARCH), File: true},
@@ -518,17 +600,7 @@ func writeResults(file string, r *engineRun, h worker.Hello, o Options) error {
 	if n := r.notes(h); n != "" {
 		cfg = append(cfg, benchfmt.Config{Key: "engine-notes", Value: []byte(n), File: true})
 	}
-	for _, s := range r.results {
-		res := &benchfmt.Result{Config: cfg, Name: benchfmt.Name(s.Name), Iters: s.Iters} // the writer adds "Benchmark"
-		for _, v := range s.Values {
-			res.Values = append(res.Values, benchfmt.Value{Value: v.Value, Unit: v.Unit})
-		}
-		if err := w.Write(res); err != nil {
-			f.Close()
-			return err
-		}
-	}
-	return f.Close()
+	return cfg
 }
 
 // Benchstat runs benchstat: the one on PATH, or the version go.mod pins
