@@ -326,7 +326,7 @@ func buildGoSleeper(t *testing.T) []byte {
 	t.Helper()
 	gotool, err := exec.LookPath("go")
 	if err != nil {
-		gotool = filepath.Join(runtime.GOROOT(), "bin", "go")
+		t.Skipf("no go command on PATH to build the sleeping Go guest: %v", err)
 	}
 	dir := t.TempDir()
 	for name, src := range map[string]string{"go.mod": "module sleeper\n\ngo 1.24\n", "main.go": goSleeper} {
