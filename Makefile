@@ -2,7 +2,7 @@
 GO ?= go
 BIN := build/bin
 
-.PHONY: all test vet fmt-check plugin-test conformance bench run quick workers guests clean
+.PHONY: all test vet fmt-check plugin-test conformance bench run quick workers guests sightglass-kernels clean
 
 all: test
 
@@ -41,6 +41,14 @@ workers:
 ## guests: rebuild the WAT test guests (needs wabt's wat2wasm).
 guests:
 	sh conformance/testdata/build.sh
+
+## sightglass-kernels: rebuild the Sightglass workload's built-in kernels (C, Go, Rust) from their sources,
+## reproducibly; then refresh their expected output. Needs Debian's clang lld wasi-libc
+## libclang-rt-14-dev-wasm32 rustc libstd-rust-dev-wasm32.
+sightglass-kernels:
+	GO=$(GO) sh internal/sightglass/kernels/build.sh
+	$(GO) test -count=1 -run 'TestKernels$$' ./internal/sightglass -args -update || true
+	$(GO) test -count=1 -run 'TestKernels' ./internal/sightglass
 
 clean:
 	rm -rf build

@@ -28,19 +28,22 @@ func parseRunFlags(args []string, stderr io.Writer) (runner.Options, error) {
 	fs.DurationVar(&o.BenchTime, "benchtime", o.BenchTime, "time per sample of each timed figure")
 	fs.IntVar(&o.Instances, "instances", o.Instances, "instances alive at once in the footprint workload")
 	fs.BoolVar(&o.Conformance, "conformance", o.Conformance, "run the conformance suite on every engine and put the matrix in the report")
+	fs.StringVar(&o.Sightglass, "sightglass", "", "folder of WASI programs in Sightglass's layout (a benchmark folder or a folder of them) for the Sightglass workload; default: the built-in kernels")
 	fs.StringVar(&o.Workers, "workers", "", "folder of prebuilt worker binaries (kspbench-<engine>); default: built from source")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, `usage: kspbench run [flags]
 
-Measures cold start, per-call overhead, memory copy, footprint, throughput and
-HTTP end to end on each engine, each engine in a worker process of its own, and
-writes benchstat-compatible reports.
+Measures cold start, per-call overhead, memory copy, footprint, throughput,
+HTTP end to end and compute (WASI programs in Sightglass's layout) on each
+engine, each engine in a worker process of its own, and writes
+benchstat-compatible reports.
 
 examples:
   kspbench run                                   # the default run, about 9 minutes on 2 cores
   kspbench run --quick                           # a smoke run, about a minute
   kspbench run --plugin ./my-plugin --engines wazero,wasmtime
   kspbench run --bench 'Call/op=noop' --count 20 --out reports/noop
+  kspbench run --sightglass ../sightglass/benchmarks --bench 'Sightglass/program=^(bz2|regex)$'
 
 flags:`)
 		fs.PrintDefaults()

@@ -57,6 +57,12 @@ type Options struct {
 	Workers string
 	// Command is the command line recorded in run.json.
 	Command string
+	// Sightglass is a folder of programs in Sightglass's layout (one
+	// benchmark folder or a folder of them) for the Sightglass workload;
+	// empty means the built-in kernels.
+	Sightglass string
+
+	sightglass *sightglassSet // the Sightglass workload's programs, once found
 }
 
 // Defaults returns the options of a default run.
@@ -102,6 +108,13 @@ func (o *Options) Validate() error {
 	}
 	if len(o.workloads()) == 0 {
 		return fmt.Errorf("--bench %q matches no workload (workloads: %s)", o.Bench, strings.Join(WorkloadNames(), ", "))
+	}
+	if o.Sightglass != "" {
+		if st, err := os.Stat(o.Sightglass); err != nil {
+			return fmt.Errorf("--sightglass: %w", err)
+		} else if !st.IsDir() {
+			return fmt.Errorf("--sightglass %s: not a folder", o.Sightglass)
+		}
 	}
 	if o.PluginDir != "" {
 		if st, err := os.Stat(o.PluginDir); err != nil {
@@ -178,6 +191,11 @@ func Run(ctx context.Context, o Options, env Env) (string, error) {
 		return "", err
 	}
 	defer os.RemoveAll(tmp)
+	if slices.ContainsFunc(o.workloads(), func(w bench.Workload) bool { return w.Name == results.Sightglass }) {
+		if o.sightglass, err = prepareSightglass(o, tmp); err != nil {
+			return "", fmt.Errorf("run: %w", err)
+		}
+	}
 
 	// The plugin to measure.
 	if o.PluginDir == "" {
@@ -234,6 +252,11 @@ func Run(ctx context.Context, o Options, env Env) (string, error) {
 	if err := sample(ctx, runs, o, prog); err != nil {
 		return "", err
 	}
+	if o.sightglass != nil {
+		if err := writeJSON(filepath.Join(o.Out, results.SightglassFile), o.sightglass.run); err != nil {
+			return "", err
+		}
+	}
 
 	// Reports.
 	info := report.RunInfo{Name: filepath.Base(o.Out), Started: started, Finished: time.Now().UTC(), Count: o.Count,
@@ -289,10 +312,12 @@ func (o *Options) workloads() []bench.Workload {
 func sample(ctx context.Context, runs []*engineRun, o Options, prog *Progress) error {
 	workloads := o.workloads()
 	timedLoop := func(w bench.Workload) bool { return w.Name == results.Call || w.Name == results.Copy }
-	warmups := len(workloads)
-	if o.Quick {
-		warmups = len(slices.DeleteFunc(slices.Clone(workloads), func(w bench.Workload) bool { return !timedLoop(w) }))
+	// Sightglass figures start from scratch every time (compile,
+	// instantiate, execute): nothing to warm up.
+	warmedUp := func(w bench.Workload) bool {
+		return w.Name != results.Sightglass && (!o.Quick || timedLoop(w))
 	}
+	warmups := len(slices.DeleteFunc(slices.Clone(workloads), func(w bench.Workload) bool { return !warmedUp(w) }))
 	total := (o.Count*len(workloads) + warmups) * len(runs)
 	prog.start(total)
 	for sample := -1; sample < o.Count; sample++ {
@@ -300,7 +325,7 @@ func sample(ctx context.Context, runs []*engineRun, o Options, prog *Progress) e
 		for _, i := range order {
 			r := runs[i]
 			for _, w := range workloads {
-				if sample < 0 && o.Quick && !timedLoop(w) {
+				if sample < 0 && !warmedUp(w) {
 					continue // a smoke run warms up only the timed loops
 				}
 				label := fmt.Sprintf("sample %d/%d · %s · %s", sample+1, o.Count, r.name, w.Name)
@@ -310,9 +335,12 @@ func sample(ctx context.Context, runs []*engineRun, o Options, prog *Progress) e
 				prog.tick(label)
 				var samples []results.Sample
 				var err error
-				if w.Name == results.HTTP {
+				switch w.Name {
+				case results.HTTP:
 					samples, err = runHTTP(ctx, r, o)
-				} else {
+				case results.Sightglass:
+					samples, err = runSightglass(ctx, r, o.sightglass, prog)
+				default:
 					samples, err = r.w.Bench(ctx, BenchArgs{Workload: w.Name, PluginDir: o.PluginDir, TempDir: r.tmp,
 						BenchTimeNS: int64(o.BenchTime), Instances: o.Instances})
 				}
@@ -403,7 +431,7 @@ func WorkloadNames() []string {
 // outside.
 func allWorkloads() []bench.Workload {
 	return append(bench.Workloads(), bench.Workload{Name: httpWorkload,
-		Doc: "requests per second and latency percentiles through kspbench serve, beside a native Go handler"})
+		Doc: "requests per second and latency percentiles through kspbench serve, beside a native Go handler"}, sightglassWorkload)
 }
 
 // shuffled returns the order of n engines for a sample: a permutation drawn
