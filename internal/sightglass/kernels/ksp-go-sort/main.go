@@ -8,10 +8,12 @@ package main
 
 import (
 	"cmp"
+	"io"
 	"os"
 	"slices"
 	"strconv"
 	"strings"
+	"unsafe"
 )
 
 //go:wasmimport bench start
@@ -20,6 +22,30 @@ func benchStart()
 //go:wasmimport bench end
 func benchEnd()
 
+//go:wasmimport wasi_snapshot_preview1 path_open
+func pathOpen(fd int32, dirflags int32, path *byte, pathLen int32, oflags int32,
+	rightsBase int64, rightsInheriting int64, fdflags int32, fdOut *int32) int32
+
+// readInput reads name from the first preopened folder (fd 3) with WASI's
+// path_open directly. Go's own os.Open cannot: with Sightglass's preopen
+// named ".", syscall/fs_wasip1.go joins a relative path with the current
+// directory "." into "name", which no preopen name prefixes, and fails with
+// EBADF on wasmtime and wasmer.
+func readInput(name string) ([]byte, error) {
+	var fd int32
+	const rightFdRead = 1 << 1
+	if errno := pathOpen(3, 0, unsafe.StringData(name), int32(len(name)), 0, rightFdRead, 0, 0, &fd); errno != 0 {
+		return nil, os.NewSyscallError("path_open "+name, syscallErrno(errno))
+	}
+	f := os.NewFile(uintptr(fd), name)
+	defer f.Close()
+	return io.ReadAll(f)
+}
+
+type syscallErrno int32
+
+func (e syscallErrno) Error() string { return "WASI errno " + strconv.Itoa(int(e)) }
+
 type record struct {
 	group int
 	score uint32
@@ -27,7 +53,7 @@ type record struct {
 }
 
 func main() {
-	b, err := os.ReadFile("default.input")
+	b, err := readInput("default.input")
 	if err != nil {
 		os.Stderr.WriteString(err.Error() + "\n")
 		os.Exit(2)
