@@ -43,7 +43,7 @@ examples:
   kspbench run --quick                           # a smoke run, about a minute
   kspbench run --plugin ./my-plugin --engines wazero,wasmtime
   kspbench run --bench 'Call/op=noop' --count 20 --out reports/noop
-  kspbench run --sightglass ../sightglass/benchmarks --bench 'Sightglass/program=^(bz2|regex)$'
+  kspbench run --sightglass ../sightglass/benchmarks --bench 'Sightglass/program=(bz2|regex)$'
 
 flags:`)
 		fs.PrintDefaults()
