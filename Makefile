@@ -38,9 +38,10 @@ quick:
 workers:
 	$(GO) run ./cmd/kspbench workers --out $(BIN)
 
-## guests: rebuild the WAT test guests (needs wabt's wat2wasm).
+## guests: rebuild the WAT test guests (needs wabt's wat2wasm) and the C reference guest (needs clang and lld).
 guests:
 	sh conformance/testdata/build.sh
+	sh conformance/testdata/c/build.sh
 
 ## sightglass-kernels: rebuild the Sightglass workload's built-in kernels (C, Go, Rust) from their sources,
 ## reproducibly; then refresh their expected output. Needs Debian's clang lld wasi-libc
