@@ -21,7 +21,7 @@ func parseRunFlags(args []string, stderr io.Writer) (runner.Options, error) {
 	engs := fs.String("engines", strings.Join(o.Engines, ","), "comma-separated engines to measure: "+strings.Join(catalog.Names(), ", "))
 	benchRE := fs.String("bench", ".", "regexp per name level, as go test -bench: 'Call' runs a workload, 'Copy/size=64KiB' some of its figures; workloads: "+strings.Join(runner.WorkloadNames(), ", "))
 	fs.IntVar(&o.Count, "count", o.Count, "samples of every figure, per engine")
-	quick := fs.Bool("quick", false, "smoke run: 3 samples, short timings, no conformance suite and no HTTP workload unless --bench names it (about a minute)")
+	quick := fs.Bool("quick", false, "smoke run: 3 samples, short timings, no conformance suite and no HTTP or Sightglass workload unless --bench names it (about a minute)")
 	fs.StringVar(&o.PluginDir, "plugin", "", "plugin folder (plugin.yml and its wasm) to measure; default: plugins/cluster-monitor built from source")
 	fs.StringVar(&o.Out, "out", "", "folder for the reports; default reports/<UTC timestamp>")
 	fs.Int64Var(&o.Seed, "seed", o.Seed, "seed of the shuffled engine order")

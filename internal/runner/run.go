@@ -38,7 +38,7 @@ type Options struct {
 	// Count is the number of samples of every figure, per engine.
 	Count int
 	// Quick is the smoke run: fewer samples, short timings, no conformance
-	// suite and no HTTP workload unless Bench names it.
+	// suite and no HTTP or Sightglass workload unless Bench names it.
 	Quick bool
 	// PluginDir is the plugin to measure; empty builds cluster-monitor
 	// from the source tree.
@@ -301,8 +301,9 @@ func (o *Options) workloads() []bench.Workload {
 	workloads := selectedWorkloads(o.Bench)
 	if o.Quick && o.Bench.pattern == "." {
 		// A smoke run leaves out the end-to-end HTTP workload, which starts
-		// servers per engine; --quick --bench HTTP runs it.
-		workloads = slices.DeleteFunc(workloads, func(w bench.Workload) bool { return w.Name == results.HTTP })
+		// servers per engine, and the Sightglass kernels, which compile
+		// megabytes of wasm per sample; --quick --bench HTTP runs one.
+		workloads = slices.DeleteFunc(workloads, func(w bench.Workload) bool { return w.Name == results.HTTP || w.Name == results.Sightglass })
 	}
 	return workloads
 }
