@@ -26,15 +26,43 @@ func benchEnd()
 func pathOpen(fd int32, dirflags int32, path *byte, pathLen int32, oflags int32,
 	rightsBase int64, rightsInheriting int64, fdflags int32, fdOut *int32) int32
 
-// readInput reads name from the first preopened folder (fd 3) with WASI's
-// path_open directly. Go's own os.Open cannot: with Sightglass's preopen
-// named ".", syscall/fs_wasip1.go joins a relative path with the current
-// directory "." into "name", which no preopen name prefixes, and fails with
-// EBADF on wasmtime and wasmer.
+//go:wasmimport wasi_snapshot_preview1 fd_prestat_get
+func fdPrestatGet(fd int32, prestat *uint32) int32
+
+//go:wasmimport wasi_snapshot_preview1 fd_prestat_dir_name
+func fdPrestatDirName(fd int32, path *byte, pathLen int32) int32
+
+// readInput reads name from the preopened folder "." with WASI's path_open
+// directly. Go's own os.Open cannot: syscall/fs_wasip1.go joins a relative
+// path with the current directory "." into "name", which no preopen name
+// prefixes, and fails with EBADF on wasmtime and wasmer. The preopen is
+// found as wasi-libc finds it, by asking fds from 3 up (Wasmer 2.0 puts a
+// "/" before it).
 func readInput(name string) ([]byte, error) {
+	dir := int32(-1)
+	var seen []string
+	for fd := int32(3); dir < 0; fd++ {
+		var prestat [2]uint32 // tag (0: a directory), then the name's length
+		if errno := fdPrestatGet(fd, &prestat[0]); errno != 0 {
+			return nil, os.NewSyscallError("no preopened folder named . for "+name+" (preopens: "+strings.Join(seen, ", ")+")", syscallErrno(errno))
+		}
+		if prestat[0]&0xff != 0 || prestat[1] == 0 || prestat[1] > 256 {
+			continue
+		}
+		buf := make([]byte, prestat[1])
+		if errno := fdPrestatDirName(fd, &buf[0], int32(len(buf))); errno == 0 {
+			// Wasmer 2.0 counts and writes a final NUL.
+			dirName := strings.TrimRight(string(buf), "\x00")
+			seen = append(seen, strconv.Quote(dirName))
+			if dirName == "." {
+				dir = fd
+			}
+		}
+	}
+	// Rights: fd_read, fd_seek, fd_tell, fd_filestat_get (what a reader needs).
+	const rights = 1<<1 | 1<<2 | 1<<5 | 1<<21
 	var fd int32
-	const rightFdRead = 1 << 1
-	if errno := pathOpen(3, 0, unsafe.StringData(name), int32(len(name)), 0, rightFdRead, 0, 0, &fd); errno != 0 {
+	if errno := pathOpen(dir, 0, unsafe.StringData(name), int32(len(name)), 0, rights, 0, 0, &fd); errno != 0 {
 		return nil, os.NewSyscallError("path_open "+name, syscallErrno(errno))
 	}
 	f := os.NewFile(uintptr(fd), name)
