@@ -8,6 +8,7 @@ package main
 
 import (
 	"cmp"
+	"errors"
 	"io"
 	"os"
 	"slices"
@@ -36,28 +37,40 @@ func fdPrestatDirName(fd int32, path *byte, pathLen int32) int32
 // directly. Go's own os.Open cannot: syscall/fs_wasip1.go joins a relative
 // path with the current directory "." into "name", which no preopen name
 // prefixes, and fails with EBADF on wasmtime and wasmer. The preopen is
-// found as wasi-libc finds it, by asking fds from 3 up (Wasmer 2.0 puts a
-// "/" before it).
+// found as wasi-libc finds it, by asking fds from 3 up: the one named ".",
+// else the one named "/" (wazero names a "." mount "/"; Wasmer 2.0 has a
+// "/" of its own before the ".").
 func readInput(name string) ([]byte, error) {
-	dir := int32(-1)
+	dot, root := int32(-1), int32(-1)
 	var seen []string
-	for fd := int32(3); dir < 0; fd++ {
+	for fd := int32(3); ; fd++ {
 		var prestat [2]uint32 // tag (0: a directory), then the name's length
 		if errno := fdPrestatGet(fd, &prestat[0]); errno != 0 {
-			return nil, os.NewSyscallError("no preopened folder named . for "+name+" (preopens: "+strings.Join(seen, ", ")+")", syscallErrno(errno))
+			break // EBADF: no more preopens
 		}
 		if prestat[0]&0xff != 0 || prestat[1] == 0 || prestat[1] > 256 {
 			continue
 		}
 		buf := make([]byte, prestat[1])
-		if errno := fdPrestatDirName(fd, &buf[0], int32(len(buf))); errno == 0 {
-			// Wasmer 2.0 counts and writes a final NUL.
-			dirName := strings.TrimRight(string(buf), "\x00")
-			seen = append(seen, strconv.Quote(dirName))
-			if dirName == "." {
-				dir = fd
-			}
+		if errno := fdPrestatDirName(fd, &buf[0], int32(len(buf))); errno != 0 {
+			continue
 		}
+		// Wasmer 2.0 counts and writes a final NUL.
+		dirName := strings.TrimRight(string(buf), "\x00")
+		seen = append(seen, strconv.Quote(dirName))
+		switch {
+		case dirName == "." && dot < 0:
+			dot = fd
+		case dirName == "/" && root < 0:
+			root = fd
+		}
+	}
+	dir := dot
+	if dir < 0 {
+		dir = root // wazero names a "." mount "/"
+	}
+	if dir < 0 {
+		return nil, errors.New("no preopened folder named . or / for " + name + " (preopens: " + strings.Join(seen, ", ") + ")")
 	}
 	// Rights: fd_read, fd_seek, fd_tell, fd_filestat_get (what a reader needs).
 	const rights = 1<<1 | 1<<2 | 1<<5 | 1<<21
