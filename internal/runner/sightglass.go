@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/kspbench/kspbench/engines"
@@ -128,7 +129,7 @@ func runSightglass(ctx context.Context, r *engineRun, s *sightglassSet, prog *Pr
 			if _, died := errDied(err); !died && !errors.Is(err, context.DeadlineExceeded) {
 				return nil, fmt.Errorf("sightglass %s: %w", p.Name, err)
 			}
-			res = sightglass.Result{Outcome: results.Fail, Detail: err.Error()}
+			res = sightglass.Result{Outcome: results.Fail, Detail: diedDetail(err)}
 			if rerr := r.w.Restart(ctx); rerr != nil {
 				return nil, fmt.Errorf("sightglass %s: %w; restart: %w", p.Name, err, rerr)
 			}
@@ -143,6 +144,22 @@ func runSightglass(ctx context.Context, r *engineRun, s *sightglassSet, prog *Pr
 		out = append(out, res.Samples(p.Name)...)
 	}
 	return out, nil
+}
+
+// diedDetail describes a worker that died running a program: the panic or
+// fatal line of its last output first (such as Wasmer's "not implemented:
+// Polling not implemented for clocks yet"), then the whole error.
+func diedDetail(err error) string {
+	d, ok := errDied(err)
+	if !ok {
+		return err.Error()
+	}
+	for _, line := range strings.Split(d.Tail, "\n") {
+		if strings.Contains(line, "panicked at") || strings.HasPrefix(line, "fatal error") || strings.HasPrefix(line, "panic:") {
+			return "worker died: " + strings.TrimSpace(line) + "\n" + err.Error()
+		}
+	}
+	return err.Error()
 }
 
 func firstLine(s string) string {

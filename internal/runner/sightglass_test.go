@@ -33,7 +33,8 @@ func (f *fakeWorker) Sightglass(_ context.Context, a SightglassArgs) (sightglass
 	case f.name == "wasmer" && a.Program.Name == "ksp-sort":
 		return sightglass.Result{Outcome: results.Fail, Detail: "stdout differs from the expected output at line 1"}, nil
 	case f.name == "wasmtime" && a.Program.Name == "ksp-crc32":
-		return sightglass.Result{}, &worker.DiedError{Engine: f.name, Op: opSightglass, Signal: "SIGABRT", Status: "signal: aborted"}
+		return sightglass.Result{}, &worker.DiedError{Engine: f.name, Op: opSightglass, Signal: "SIGABRT", Status: "signal: aborted",
+			Tail: "thread '<unnamed>' panicked at 'not implemented: Polling not implemented for clocks yet'\nSIGABRT: abort"}
 	}
 	return sightglass.Result{Outcome: results.Pass, Compile: time.Millisecond, Instantiate: time.Microsecond,
 		Execute: 20 * time.Millisecond, HasExecute: true}, nil
@@ -75,6 +76,11 @@ func TestSightglassLoop(t *testing.T) {
 	}
 	if strings.Join(run.Programs, ",") != "ksp-crc32,ksp-matmul,ksp-sort" || len(run.Failures) != 2 {
 		t.Errorf("sightglass.json = %s; want three programs and two failures", b)
+	}
+	for _, f := range run.Failures {
+		if f.Engine == "wasmtime" && !strings.HasPrefix(f.Detail, "worker died: thread '<unnamed>' panicked at 'not implemented") {
+			t.Errorf("the failure of a worker that died does not lead with its panic: %q", f.Detail)
+		}
 	}
 	txt, err := os.ReadFile(filepath.Join(out, "wasmer.txt"))
 	if err != nil {
