@@ -2,13 +2,13 @@
 GO ?= go
 BIN := build/bin
 
-.PHONY: all test vet fmt-check plugin-test conformance bench run quick workers guests sightglass-kernels clean
+.PHONY: all test vet lint fmt-check plugin-test conformance bench run quick workers guests sightglass-kernels clean
 
 all: test
 
 ## test: everything CI checks: formatting, vet, race-enabled tests of every package
 ## (the conformance suite on all three engines included) and the plugin's own tests.
-test: fmt-check vet
+test: fmt-check vet lint
 	$(GO) test -race -count=1 ./...
 	$(MAKE) -C plugins/cluster-monitor test
 
@@ -18,6 +18,13 @@ ENGINES = $(shell $(GO) run ./cmd/kspbench engines --names)
 vet:
 	$(GO) vet ./...
 	@for tag in $(filter-out wazero,$(ENGINES)); do echo "$(GO) vet -tags $$tag ./cmd/kspbench"; $(GO) vet -tags $$tag ./cmd/kspbench || exit 1; done
+
+## lint: staticcheck (pinned in go.mod's tool block) under every engine's build tags, and actionlint on
+## the workflows; any finding fails.
+lint:
+	$(GO) tool staticcheck ./...
+	@for tag in $(filter-out wazero,$(ENGINES)); do echo "$(GO) tool staticcheck -tags $$tag ./cmd/kspbench ./engines/$$tag/..."; $(GO) tool staticcheck -tags $$tag ./cmd/kspbench ./engines/$$tag/... || exit 1; done
+	$(GO) tool actionlint
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi

@@ -17,4 +17,7 @@ var (
 	ErrVersion = errors.New("abi: unsupported ABI version")
 	// ErrTooLarge: a request or response is past its limit.
 	ErrTooLarge = errors.New("abi: size limit exceeded")
+	// ErrReentry: host imports nested too deeply inside the guest's allocate
+	// (see MaxReentryDepth and ReentryError).
+	ErrReentry = errors.New("abi: host import re-entered too deeply")
 )

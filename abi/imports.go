@@ -2,6 +2,7 @@ package abi
 
 import (
 	"context"
+	"errors"
 	"fmt"
 )
 
@@ -71,10 +72,50 @@ func read(g Guest, fn, what string, ptr, n uint64) ([]byte, error) {
 	return b, nil
 }
 
+// MaxReentryDepth bounds how deeply host imports may nest inside the guest's
+// allocate: an import that returns data calls allocate (WriteResult), and an
+// allocate that calls such an import again nests one level deeper. A guest
+// whose allocate always does so would recurse without end, until the host's
+// stack overflows (wazero: the whole process dies) or the engine's native
+// stack does (wasmer: SIGSEGV). Legitimate guests nest 0 levels, or 1 when
+// their allocate fetches something once; 8 leaves room for that and stops a
+// runaway long before any stack is at risk.
+const MaxReentryDepth = 8
+
+// reentryKey is the context key of the current nesting depth: contexts flow
+// from WriteResult into allocate and from there into the nested import on
+// every engine, so the count needs nothing from the engine adapters.
+type reentryKey struct{}
+
+// ReentryError is the error of a host import called from inside allocate
+// nested MaxReentryDepth deep. WriteResult returns it instead of calling
+// allocate, the engine turns it into a trap, and the handler call ends with it
+// (matched by errors.Is(err, ErrReentry)).
+type ReentryError struct {
+	// Import is the innermost import, the one refused.
+	Import string
+	// Depth is the number of allocate calls already nested.
+	Depth int
+}
+
+func (e *ReentryError) Error() string {
+	return fmt.Sprintf("%s: import[%s] called from inside %s nested %d deep (limit %d): %s must not call host imports that return data",
+		ErrReentry, e.Import, ExportAllocate, e.Depth, MaxReentryDepth, ExportAllocate)
+}
+
+// Unwrap makes errors.Is(err, ErrReentry) hold.
+func (e *ReentryError) Unwrap() error { return ErrReentry }
+
 // WriteResult hands data to the guest the way every packed-returning import
 // does: a status other than OK packs as pointer 0 with the code; empty data as
 // 0 (OK, empty); otherwise the host calls the guest's allocate, copies the data
 // there and returns the packed range, which the guest then owns.
+//
+// # Errors
+//
+// A *ReentryError when imports already nest MaxReentryDepth deep inside
+// allocate (see MaxReentryDepth); an error wrapping ErrAllocate when allocate
+// traps or answers outside memory. Either way the import must trap.
 func WriteResult(ctx context.Context, g Guest, fn string, data []byte, st Status) (uint64, error) {
 	if st != OK {
 		return PackStatus(st), nil
@@ -85,8 +126,19 @@ func WriteResult(ctx context.Context, g Guest, fn string, data []byte, st Status
 	if uint64(len(data)) > 1<<32-1 {
 		return PackStatus(LimitExceeded), nil
 	}
-	ptr, err := g.Allocate(ctx, uint32(len(data)))
+	depth, _ := ctx.Value(reentryKey{}).(int)
+	if depth >= MaxReentryDepth {
+		return 0, &ReentryError{Import: fn, Depth: depth}
+	}
+	ptr, err := g.Allocate(context.WithValue(ctx, reentryKey{}, depth+1), uint32(len(data)))
 	if err != nil {
+		var re *ReentryError
+		if errors.As(err, &re) {
+			// Passed up as it is, not wrapped again at every level: the
+			// error names the import and the depth, which is all there is
+			// to say, and stays short however deep the chain was.
+			return 0, re
+		}
 		return 0, fmt.Errorf("import[%s]: %w", fn, err)
 	}
 	if ptr == 0 {

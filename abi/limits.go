@@ -26,6 +26,13 @@ type Limits struct {
 	// MaxStorageKeyBytes and MaxStorageValueBytes bound host_storage_set.
 	MaxStorageKeyBytes   uint32
 	MaxStorageValueBytes uint32
+	// MaxStorageBytes and MaxStorageKeys are the plugin's storage quota: the
+	// bytes of its keys and values together, and the number of its keys. A
+	// host_storage_set or host_storage_cas that would pass either answers
+	// LIMIT_EXCEEDED and writes nothing; writes that do not grow the
+	// plugin's storage, and deletes, always pass.
+	MaxStorageBytes uint64
+	MaxStorageKeys  uint32
 }
 
 // DefaultLimits are the limits a host applies when the manifest and the host
@@ -38,6 +45,8 @@ var DefaultLimits = Limits{
 	MaxLogBytes:          16 << 10,
 	MaxStorageKeyBytes:   1 << 10,
 	MaxStorageValueBytes: 4 << 20,
+	MaxStorageBytes:      64 << 20,
+	MaxStorageKeys:       65536,
 }
 
 // WithDefaults returns l with every zero field replaced by its default.
@@ -63,6 +72,12 @@ func (l Limits) WithDefaults() Limits {
 	}
 	if l.MaxStorageValueBytes != 0 {
 		d.MaxStorageValueBytes = l.MaxStorageValueBytes
+	}
+	if l.MaxStorageBytes != 0 {
+		d.MaxStorageBytes = l.MaxStorageBytes
+	}
+	if l.MaxStorageKeys != 0 {
+		d.MaxStorageKeys = l.MaxStorageKeys
 	}
 	return d
 }

@@ -321,7 +321,9 @@ var abiCases = []Case{
 		return afterFailure(e, g, 1)
 	}},
 	{"abi/stack-overflow", "unbounded recursion traps instead of crashing the host", func(e *Env) error {
-		g, err := e.edge(GuestOptions{})
+		// Not a deadline case: a deep recursion under the race detector on a
+		// loaded machine can outlast the default call timeout.
+		g, err := e.edge(GuestOptions{Limits: abi.Limits{CallTimeout: time.Minute}})
 		if err != nil {
 			return err
 		}

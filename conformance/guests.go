@@ -8,7 +8,8 @@ import (
 // Guests holds the hand-written guest modules of the conformance suite and the
 // benchmarks, compiled from the .wat sources in testdata (rebuild them with
 // testdata/build.sh; TestGuestsMatchSources checks that they agree). Each is
-// plain WebAssembly 1.0 and imports nothing but ABI v1 functions of module env.
+// plain WebAssembly 1.0 and imports nothing but ABI v1 functions of module env
+// (and WASI preview1 functions, for the wasi guests).
 // Read one with Guest.
 //
 // Valid guests, which load and run:
@@ -32,6 +33,13 @@ import (
 //     1024-page limit.
 //   - init: _initialize sets a flag; handle_initialized answers "yes" when it
 //     is set and "no" otherwise.
+//   - wasi (WASI clock_time_get and random_get): handle_time answers the
+//     realtime clock, handle_random 16 random bytes.
+//   - wasi_sleep (WASI poll_oneoff and clock_time_get): handle_sleep polls one
+//     relative monotonic clock of 20 ms, handle_poll the subscriptions of the
+//     request body (1 to 16 records of 48 bytes); both answer the errno and
+//     event count (u32 each) and the event records. handle_monotonic answers
+//     the monotonic clock. See testdata/wasi_sleep.wat.
 //
 // Guests that load but misbehave at run time:
 //

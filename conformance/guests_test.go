@@ -229,6 +229,16 @@ var guestShapes = func() map[string]guestShape {
 			},
 			wasi: []string{"clock_time_get", "random_get"},
 		},
+		"wasi_sleep": {
+			memoryPages: 1,
+			funcs: map[string]abi.FuncType{
+				"allocate":         abi.AllocateType,
+				"handle_sleep":     handler,
+				"handle_poll":      handler,
+				"handle_monotonic": handler,
+			},
+			wasi: []string{"poll_oneoff", "clock_time_get"},
+		},
 		"init_trap": {
 			memoryPages: 1,
 			funcs: map[string]abi.FuncType{

@@ -27,7 +27,8 @@ type Config struct {
 	// with the host's overrides, already rendered as text.
 	Config map[string]string
 	// Storage backs host_storage_get and host_storage_set. nil makes them
-	// return UNAVAILABLE.
+	// return UNAVAILABLE. A storage.QuotaStore enforces the plugin's quota
+	// (Limits.MaxStorageBytes and MaxStorageKeys); another store does not.
 	Storage storage.Store
 	// Kube backs host_k8s_api_call. nil makes permitted calls return
 	// UNAVAILABLE (denied ones are still PERMISSION_DENIED).
@@ -47,9 +48,12 @@ type Services struct {
 	log    *slog.Logger // with the plugin attribute
 	config map[string][]byte
 	store  storage.Store
-	kube   kube.Client
-	perms  []string
-	limits abi.Limits
+	quota  storage.QuotaStore // store, when it enforces quotas; else nil
+	// storeQuota is the plugin's quota, from limits.
+	storeQuota storage.Quota
+	kube       kube.Client
+	perms      []string
+	limits     abi.Limits
 }
 
 var _ abi.Imports = (*Services)(nil)
@@ -83,14 +87,18 @@ func NewServices(cfg Config) (*Services, error) {
 	for k, v := range cfg.Config {
 		config[k] = []byte(v)
 	}
+	quota, _ := cfg.Storage.(storage.QuotaStore)
+	limits := cfg.Limits.WithDefaults()
 	return &Services{
-		plugin: cfg.Plugin,
-		log:    logger.With(slog.String("plugin", cfg.Plugin)),
-		config: config,
-		store:  cfg.Storage,
-		kube:   cfg.Kube,
-		perms:  slices.Clone(cfg.Permissions),
-		limits: cfg.Limits.WithDefaults(),
+		quota:      quota,
+		storeQuota: storage.Quota{MaxKeys: int64(limits.MaxStorageKeys), MaxBytes: int64(min(limits.MaxStorageBytes, 1<<62))},
+		plugin:     cfg.Plugin,
+		log:        logger.With(slog.String("plugin", cfg.Plugin)),
+		config:     config,
+		store:      cfg.Storage,
+		kube:       cfg.Kube,
+		perms:      slices.Clone(cfg.Permissions),
+		limits:     limits,
 	}, nil
 }
 
@@ -186,9 +194,12 @@ func (s *Services) StorageSet(ctx context.Context, key, value []byte) abi.Status
 	}
 	key = append([]byte(nil), key...)
 	var err error
-	if len(value) == 0 {
+	switch {
+	case len(value) == 0:
 		err = s.store.Delete(ctx, s.plugin, key)
-	} else {
+	case s.quota != nil:
+		err = s.quota.SetWithin(ctx, s.plugin, key, append([]byte(nil), value...), s.storeQuota)
+	default:
 		err = s.store.Set(ctx, s.plugin, key, append([]byte(nil), value...))
 	}
 	if err != nil {
@@ -217,7 +228,13 @@ func (s *Services) StorageCAS(ctx context.Context, key, old, value []byte) abi.S
 		valCopy = append([]byte(nil), value...)
 	}
 	key = append([]byte(nil), key...)
-	swapped, err := s.store.CompareAndSwap(ctx, s.plugin, key, oldCopy, valCopy)
+	var swapped bool
+	var err error
+	if s.quota != nil {
+		swapped, err = s.quota.CompareAndSwapWithin(ctx, s.plugin, key, oldCopy, valCopy, s.storeQuota)
+	} else {
+		swapped, err = s.store.CompareAndSwap(ctx, s.plugin, key, oldCopy, valCopy)
+	}
 	if err != nil {
 		return s.storageStatus(ctx, abi.ImportStorageCAS, key, err)
 	}
@@ -230,6 +247,13 @@ func (s *Services) StorageCAS(ctx context.Context, key, old, value []byte) abi.S
 func (s *Services) storageStatus(ctx context.Context, fn string, key []byte, err error) abi.Status {
 	if errors.Is(err, storage.ErrNotFound) {
 		return abi.NotFound
+	}
+	if errors.Is(err, storage.ErrQuotaExceeded) {
+		// Debug, not warn: a guest that loops on a full quota would
+		// otherwise fill the log at the rate of its loop.
+		s.logAt(ctx, slog.LevelDebug, "storage quota exceeded",
+			slog.String("import", fn), slog.Int("key_bytes", len(key)), slog.Any("error", err))
+		return abi.LimitExceeded
 	}
 	s.logAt(ctx, slog.LevelWarn, "storage unavailable",
 		slog.String("import", fn), slog.Int("key_bytes", len(key)), slog.Any("error", err))

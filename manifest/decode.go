@@ -80,54 +80,84 @@ func splitYAMLError(err error) (msg string, line int) {
 	return msg, line
 }
 
-// maxScanBytes bounds syntaxLine's work, which is quadratic: it is the sum
-// of the prefix lengths it may parse. A 200-line manifest of 8 KiB needs
-// less than 1 MiB.
-const maxScanBytes = 4 << 20
+// scanFactor bounds syntaxLine's work: it parses at most scanFactor times
+// the size of the manifest, plus scanMinBytes for small ones, before it
+// gives up.
+const (
+	scanFactor   = 4
+	scanMinBytes = 64 << 10
+)
 
 // syntaxLine returns the first line at which data, cut after that line,
 // fails with the message msg, or 0. yaml.v3 leaves the line out of errors
-// on the first line and reports some others one line early; the first line
-// whose prefix shows the error is where a reader should look.
+// on the first line and reports others at the start of the construct that
+// failed, possibly far above the fault; the first line whose prefix shows
+// the error is where a reader should look.
+//
+// It finds the line by bisection, since a prefix that shows the error is
+// followed by longer ones that do too: about log2(lines) parses of
+// prefixes, within the bound of scanFactor. Trying each line in turn cost
+// the sum of the prefix lengths, quadratic in the number of lines.
 func syntaxLine(data []byte, msg string) int {
-	lines := bytes.SplitAfter(data, []byte("\n"))
-	n, budget := 0, maxScanBytes
-	for i, l := range lines {
-		n += len(l)
-		if budget -= n; budget < 0 {
-			return 0
-		}
-		if _, _, err := decodeDocs(data[:n]); err != nil {
-			if m, _ := splitYAMLError(err); m == msg {
-				return i + 1
-			}
+	var ends []int
+	for i, c := range data {
+		if c == '\n' {
+			ends = append(ends, i+1)
 		}
 	}
-	return 0
+	if len(ends) == 0 || ends[len(ends)-1] != len(data) {
+		ends = append(ends, len(data))
+	}
+	budget := scanFactor*len(data) + scanMinBytes
+	lo, hi := 0, len(ends)-1 // the whole of data fails with msg
+	for lo < hi {
+		mid := lo + (hi-lo)/2
+		if budget -= ends[mid]; budget < 0 {
+			return 0
+		}
+		if _, _, err := decodeDocs(data[:ends[mid]]); err != nil {
+			if m, _ := splitYAMLError(err); m == msg {
+				hi = mid
+				continue
+			}
+		}
+		lo = mid + 1
+	}
+	return lo + 1
 }
 
 // A decoder walks the YAML nodes of a manifest against its schema, filling
 // the Manifest, recording where each field starts and collecting the
 // problems of structure: unknown and duplicate keys, values of the wrong
-// kind.
+// kind, values past the limits (MaxValueDepth and the others).
 type decoder struct {
-	file string
-	pos  map[string]position
+	*problems
+	// lenient turns unknown keys into warnings and warns of sections
+	// kspbench does not use (Options.Lenient).
+	lenient bool
+	pos     map[string]position
 	// bad holds the fields whose value could not be read; the validator
 	// says nothing more about them or what they hold.
-	bad  map[string]bool
-	errs []FieldError
+	bad map[string]bool
 	// merging holds the mappings being merged (<<), to stop cycles.
 	merging map[*yaml.Node]bool
 	// steps counts nodes visited, aliases included; over is set when it
 	// passes maxSteps, which only alias bombs do.
 	steps, maxSteps int
 	over            bool
+	// configBytes counts the text of configuration defaults read so far
+	// (MaxConfigBytes); configOver is set once it passes the limit.
+	configBytes int
+	configOver  bool
+	// aliasSite is the outermost alias the reading of a configuration
+	// default went through to the node being read, or nil.
+	aliasSite *yaml.Node
 }
 
-func newDecoder(file string, size int) *decoder {
+func newDecoder(p *problems, size int, lenient bool) *decoder {
 	return &decoder{
-		file:     file,
+		problems: p,
+		lenient:  lenient,
 		pos:      map[string]position{"": {1, 1}},
 		bad:      make(map[string]bool),
 		merging:  make(map[*yaml.Node]bool),
@@ -141,10 +171,25 @@ func (d *decoder) fail(n *yaml.Node, field string, err error, format string, arg
 	d.bad[field] = true
 }
 
-// report records a problem at n.
+// report records a problem of the schema field at n.
 func (d *decoder) report(n *yaml.Node, field string, err error, format string, args ...any) {
-	d.errs = append(d.errs, FieldError{File: d.file, Line: n.Line, Column: n.Column, Field: field,
-		Message: fmt.Sprintf(format, args...), Err: err})
+	d.reportAt(n, schemaPath(field), err, format, args...)
+}
+
+// reportAt records a problem at n of a field whose path is built only if
+// the problem is listed. Inside a configuration default reached through an
+// alias, the problem is located at the alias, where the path leads, rather
+// than in the anchored value.
+func (d *decoder) reportAt(n *yaml.Node, field fieldPath, err error, format string, args ...any) {
+	if d.aliasSite != nil {
+		n = d.aliasSite
+	}
+	d.addError(n.Line, n.Column, field, err, format, args...)
+}
+
+// warn records a warning at n.
+func (d *decoder) warn(n *yaml.Node, field string, format string, args ...any) {
+	d.addWarning(n.Line, n.Column, field, format, args...)
 }
 
 // step counts one node and reports false once the budget is spent.
@@ -154,7 +199,8 @@ func (d *decoder) step(n *yaml.Node) bool {
 	}
 	if d.steps++; d.steps > d.maxSteps {
 		d.over = true
-		d.report(n, "", nil, "the manifest expands to too many values (aliases)")
+		d.report(n, "", nil, "the manifest expands to more than %d values through aliases "+
+			"(4096 plus one per byte of the file)", d.maxSteps)
 		return false
 	}
 	return true
@@ -167,7 +213,23 @@ type field struct {
 	read func(n *yaml.Node, path string)
 }
 
-type pair struct{ key, value *yaml.Node }
+// unusedFields are the fields kspbench reads and checks but does not use,
+// each with what a lenient reading warns about it.
+var unusedFields = map[string]string{
+	"spec.build":      "build information; kspbench reads it but does not use it",
+	"spec.frontend":   "the KubeStellar UI's frontend integration; kspbench serves no frontend and does not use it",
+	"spec.navigation": "a section of the KubeStellar UI's frontend; kspbench does not use it",
+	"spec.widgets":    "a section of the KubeStellar UI's frontend; kspbench does not use it",
+	"spec.routes":     "a section of the KubeStellar UI's frontend (not spec.backend.routes); kspbench does not use it",
+}
+
+// pair is an entry of a mapping: the key's node, for its position; the
+// key's text, aliases resolved; the value's node.
+type pair struct {
+	key   *yaml.Node
+	name  string
+	value *yaml.Node
+}
 
 // resolve follows aliases to the node they name.
 func resolve(n *yaml.Node) *yaml.Node {
@@ -200,7 +262,10 @@ func describe(n *yaml.Node) string {
 	return "an alias"
 }
 
+// join returns the path of the field key of the mapping at path; a key
+// longer than maxPathKey is cut.
 func join(path, key string) string {
+	key = shorten(key, maxPathKey)
 	if path == "" {
 		return key
 	}
@@ -222,37 +287,62 @@ func (d *decoder) mapping(n *yaml.Node, path string, fields []field) {
 		}
 		return
 	}
-	keys := make([]string, len(fields))
-	for i, f := range fields {
-		keys[i] = f.key
-	}
-	for _, p := range d.pairs(n, path) {
-		key, child := p.key.Value, join(path, p.key.Value)
+	for _, p := range d.pairs(n, schemaPath(path)) {
+		child := join(path, p.name)
 		var f *field
 		for i := range fields {
-			if fields[i].key == key {
+			if fields[i].key == p.name {
 				f = &fields[i]
 			}
 		}
 		if f == nil {
-			msg := fmt.Sprintf("unknown key %q", key)
-			if s := nearest(key, keys); s != "" {
-				msg += fmt.Sprintf(" (did you mean %q?)", s)
-			} else {
-				msg += "; known keys are " + strings.Join(keys, ", ")
-			}
-			d.fail(p.key, child, nil, "%s", msg)
+			d.unknownKey(p.key, child, p.name, fields)
 			continue
+		}
+		if why, ok := unusedFields[child]; ok && d.lenient {
+			d.warn(p.key, child, "%s", why)
 		}
 		d.pos[child] = position{p.key.Line, p.key.Column}
 		f.read(p.value, child)
 	}
 }
 
+// unknownKey reports the key k, which is none of fields: an error that
+// marks the field unreadable, or a warning when the reading is lenient.
+func (d *decoder) unknownKey(k *yaml.Node, child, key string, fields []field) {
+	if d.lenient {
+		if d.warningsFull() {
+			d.droppedWarns++
+			return
+		}
+	} else {
+		d.bad[child] = true
+		if d.errorsFull() {
+			d.droppedErrs++
+			return
+		}
+	}
+	keys := make([]string, len(fields))
+	for i, f := range fields {
+		keys[i] = f.key
+	}
+	suggestion := nearest(key, keys)
+	switch {
+	case d.lenient && suggestion != "":
+		d.warn(k, child, "unknown key %s, ignored (did you mean %q?)", quoteKey(key), suggestion)
+	case d.lenient:
+		d.warn(k, child, "unknown key %s, ignored", quoteKey(key))
+	case suggestion != "":
+		d.report(k, child, nil, "unknown key %s (did you mean %q?)", quoteKey(key), suggestion)
+	default:
+		d.report(k, child, nil, "unknown key %s; known keys are %s", quoteKey(key), strings.Join(keys, ", "))
+	}
+}
+
 // pairs returns the key/value pairs of the mapping n, with the pairs of
 // merged mappings (<<) after them unless their key is set explicitly, and
-// reports duplicate and non-scalar keys.
-func (d *decoder) pairs(n *yaml.Node, path string) []pair {
+// reports duplicate, overlong and non-scalar keys.
+func (d *decoder) pairs(n *yaml.Node, at fieldPath) []pair {
 	var out, merged []pair
 	seen := make(map[string]*yaml.Node)
 	for i := 0; i+1 < len(n.Content); i += 2 {
@@ -263,22 +353,26 @@ func (d *decoder) pairs(n *yaml.Node, path string) []pair {
 		rk := resolve(k)
 		switch {
 		case rk.Kind == yaml.ScalarNode && rk.ShortTag() == "!!merge":
-			merged = append(merged, d.merge(v, path)...)
+			merged = append(merged, d.merge(v, at)...)
 			continue
 		case rk.Kind != yaml.ScalarNode:
-			d.report(k, path, nil, "has a key that is %s; keys must be plain text", describe(rk))
+			d.reportAt(k, at, nil, "has a key that is %s; keys must be plain text", describe(rk))
+			continue
+		case len(rk.Value) > MaxScalarLength:
+			d.reportAt(k, at.key(n, rk.Value), nil, "has a key of %d bytes; keys and scalars may be at most %d bytes long "+
+				"(manifest.MaxScalarLength)", len(rk.Value), MaxScalarLength)
 			continue
 		}
 		if first, dup := seen[rk.Value]; dup {
-			d.report(k, join(path, rk.Value), nil, "duplicate key %q (first at line %d)", rk.Value, first.Line)
+			d.reportAt(k, at.key(n, rk.Value), nil, "duplicate key %s (first at line %d)", quoteKey(rk.Value), first.Line)
 			continue
 		}
 		seen[rk.Value] = k
-		out = append(out, pair{k, v})
+		out = append(out, pair{k, rk.Value, v})
 	}
 	for _, p := range merged {
-		if _, set := seen[p.key.Value]; !set {
-			seen[p.key.Value] = p.key
+		if _, set := seen[p.name]; !set {
+			seen[p.name] = p.key
 			out = append(out, p)
 		}
 	}
@@ -287,29 +381,29 @@ func (d *decoder) pairs(n *yaml.Node, path string) []pair {
 
 // merge returns the pairs that the value of a merge key brings: those of a
 // mapping, or of a list of mappings where earlier mappings win.
-func (d *decoder) merge(v *yaml.Node, path string) []pair {
+func (d *decoder) merge(v *yaml.Node, at fieldPath) []pair {
 	rv := resolve(v)
 	switch rv.Kind {
 	case yaml.MappingNode:
 		if d.merging[rv] {
-			d.report(v, path, nil, "merges a mapping into itself")
+			d.reportAt(v, at, nil, "merges a mapping into itself")
 			return nil
 		}
 		d.merging[rv] = true
 		defer delete(d.merging, rv)
-		return d.pairs(rv, path)
+		return d.pairs(rv, at)
 	case yaml.SequenceNode:
 		var out []pair
 		for _, item := range rv.Content {
 			if resolve(item).Kind != yaml.MappingNode {
-				d.report(item, path, nil, "merges %s; a merge key (<<) takes a mapping or a list of mappings", describe(item))
+				d.reportAt(item, at, nil, "merges %s; a merge key (<<) takes a mapping or a list of mappings", describe(item))
 				continue
 			}
-			out = append(out, d.merge(item, path)...)
+			out = append(out, d.merge(item, at)...)
 		}
 		return out
 	}
-	d.report(v, path, nil, "merges %s; a merge key (<<) takes a mapping or a list of mappings", describe(v))
+	d.reportAt(v, at, nil, "merges %s; a merge key (<<) takes a mapping or a list of mappings", describe(v))
 	return nil
 }
 
@@ -343,6 +437,11 @@ func (d *decoder) scalar(n *yaml.Node, path string, dst any, what string) {
 	}
 	if n.Kind != yaml.ScalarNode {
 		d.fail(n, path, nil, "must be %s, not %s", what, describe(n))
+		return
+	}
+	if len(n.Value) > MaxScalarLength {
+		d.fail(n, path, nil, "is %d bytes long; keys and scalars may be at most %d bytes long (manifest.MaxScalarLength)",
+			len(n.Value), MaxScalarLength)
 		return
 	}
 	if err := decodeNode(n, dst); err != nil {
@@ -382,12 +481,16 @@ func (d *decoder) strs(dst *[]string) func(*yaml.Node, string) {
 	}
 }
 
-// value reads any YAML value: nil, string, bool, int, int64, uint64,
-// float64, []any or map[string]any. Timestamps stay strings; map keys are
-// their text.
+// value reads a configuration default, any YAML value: nil, string, bool,
+// int, int64, uint64, float64, []any or map[string]any. Timestamps stay
+// strings; map keys are their text.
 func (d *decoder) value(dst *any) func(*yaml.Node, string) {
 	return func(n *yaml.Node, path string) {
-		if v, ok := d.anyValue(n, path, nil); ok {
+		if d.configOver {
+			d.bad[path] = true // MaxConfigBytes was reported once, at the value that passed it
+			return
+		}
+		if v, ok := d.anyValue(n, &valueWalk{root: path}); ok {
 			*dst = v
 		} else {
 			d.bad[path] = true
@@ -395,19 +498,46 @@ func (d *decoder) value(dst *any) func(*yaml.Node, string) {
 	}
 }
 
-func (d *decoder) anyValue(n *yaml.Node, path string, stack []*yaml.Node) (any, bool) {
+// anyValue reads the node n of a free-form value, found where w.steps
+// lead. It stops the whole value at the first limit passed; other problems
+// are all reported.
+func (d *decoder) anyValue(n *yaml.Node, w *valueWalk) (any, bool) {
+	if w.stop {
+		return nil, false
+	}
+	if n.Kind == yaml.AliasNode && d.aliasSite == nil {
+		d.aliasSite = n
+		defer func() { d.aliasSite = nil }()
+	}
 	if !d.step(n) {
+		w.stop = true
+		return nil, false
+	}
+	if w.nodes++; w.nodes > MaxValueNodes {
+		w.stop = true
+		d.reportAt(n, schemaPath(w.root), nil, "holds more than %d lists, mappings and scalars (an alias counted at "+
+			"each use); that is the most a value may hold (manifest.MaxValueNodes)", MaxValueNodes)
 		return nil, false
 	}
 	rn := resolve(n)
-	for _, s := range stack {
-		if s == rn {
-			d.report(n, path, nil, "contains itself (through an alias)")
+	for _, s := range w.steps {
+		if s.parent == rn {
+			d.reportAt(n, w.path(), nil, "contains itself (through an alias)")
 			return nil, false
 		}
 	}
+	depth := len(w.steps)
+	if (rn.Kind == yaml.SequenceNode || rn.Kind == yaml.MappingNode) && depth >= MaxValueDepth {
+		w.stop = true
+		d.reportAt(n, w.path(), nil, "nests lists and mappings %d deep; a value may nest them at most %d "+
+			"deep (manifest.MaxValueDepth)", depth+1, MaxValueDepth)
+		return nil, false
+	}
 	switch rn.Kind {
 	case yaml.ScalarNode:
+		if !d.spendText(n, rn.Value, w) {
+			return nil, false
+		}
 		switch rn.ShortTag() {
 		case "!!null":
 			return nil, true
@@ -417,34 +547,67 @@ func (d *decoder) anyValue(n *yaml.Node, path string, stack []*yaml.Node) (any, 
 		var v any
 		if err := decodeNode(rn, &v); err != nil {
 			msg, _ := splitYAMLError(err)
-			d.report(n, path, err, "cannot be read: %s", msg)
+			d.reportAt(n, w.path(), err, "cannot be read: %s", msg)
 			return nil, false
 		}
 		return v, true
 	case yaml.SequenceNode:
-		stack = append(stack, rn)
-		list := make([]any, 0, len(rn.Content))
+		list := make([]any, 0, min(len(rn.Content), MaxValueNodes))
 		ok := true
 		for i, c := range rn.Content {
-			v, cok := d.anyValue(c, path+"["+strconv.Itoa(i)+"]", stack)
+			w.steps = append(w.steps, pathStep{parent: rn, index: i})
+			v, cok := d.anyValue(c, w)
+			w.steps = w.steps[:depth]
+			if w.stop {
+				return nil, false
+			}
 			ok = ok && cok
 			list = append(list, v)
 		}
 		return list, ok
 	case yaml.MappingNode:
-		stack = append(stack, rn)
-		errs := len(d.errs)
-		obj := make(map[string]any)
+		errs := d.errorCount()
+		ps := d.pairs(rn, w.path())
+		obj := make(map[string]any, min(len(ps), MaxValueNodes))
 		ok := true
-		for _, p := range d.pairs(rn, path) {
-			v, cok := d.anyValue(p.value, join(path, p.key.Value), stack)
+		for _, p := range ps {
+			w.steps = append(w.steps, pathStep{parent: rn, key: p.name, index: -1})
+			v, cok := any(nil), d.spendText(p.key, p.name, w)
+			if cok {
+				v, cok = d.anyValue(p.value, w)
+			}
+			w.steps = w.steps[:depth]
+			if w.stop {
+				return nil, false
+			}
 			ok = ok && cok
-			obj[p.key.Value] = v
+			obj[p.name] = v
 		}
-		return obj, ok && len(d.errs) == errs
+		return obj, ok && d.errorCount() == errs
 	}
-	d.report(n, path, nil, "cannot be read")
+	d.reportAt(n, w.path(), nil, "cannot be read")
 	return nil, false
+}
+
+// spendText checks the length of a key or scalar of a configuration
+// default, at n where w.steps lead, and counts it against MaxConfigBytes.
+// It reports false, and stops the value, past either limit.
+func (d *decoder) spendText(n *yaml.Node, text string, w *valueWalk) bool {
+	if len(text) > MaxScalarLength {
+		w.stop = true
+		d.reportAt(n, w.path(), nil, "is %d bytes long; keys and scalars may be at most %d bytes long "+
+			"(manifest.MaxScalarLength)", len(text), MaxScalarLength)
+		return false
+	}
+	if d.configBytes += len(text); d.configBytes > MaxConfigBytes {
+		w.stop = true
+		d.configOver = true
+		d.reportAt(n, schemaPath(w.root), nil, "brings the text of the configuration defaults past %d bytes (keys and "+
+			"scalars, an alias counted at each use); that is the most they may hold together (manifest.MaxConfigBytes)",
+			MaxConfigBytes)
+		return false
+	}
+	return true
 }
 
 // manifest reads the whole document.

@@ -79,3 +79,43 @@ spec:
 	// plugin.yml:15:9: spec.backend.routes[1].handler: "allocate" is an export the plugin ABI reserves for itself; name the handler otherwise, such as handle_allocate
 	// plugin.yml:16:3: spec.premissions: unknown key "premissions" (did you mean "permissions"?)
 }
+
+// A manifest written for the KubeStellar UI host loads with the lenient
+// reading; what kspbench does not use comes back as warnings.
+func ExampleParseWith() {
+	src := `apiVersion: ks-monitoring/v1
+kind: Plugin
+metadata:
+  name: ks-monitoring
+  version: 1.0.0
+spec:
+  wasm:
+    entrypoint: main
+  backend:
+    enabled: true
+  frontend:
+    enabled: true
+  info:
+    tags: [monitoring]
+`
+	if _, err := manifest.Parse([]byte(src), "plugin.yml"); err != nil {
+		fmt.Println(err)
+	}
+	m, err := manifest.ParseWith([]byte(src), "plugin.yml", manifest.Options{Lenient: true})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println("entrypoint:", m.Spec.Wasm.Entrypoint, "backend:", m.HasBackend())
+	for _, w := range m.Warnings {
+		fmt.Println(w)
+	}
+	// Output:
+	// plugin.yml:1:1: apiVersion: must be "kubestellar.io/v1", not "ks-monitoring/v1": that is kspbench's own rule (ABI v1); manifests written for the KubeStellar UI host load with the kubestellar-ui profile (--abi kubestellar-ui)
+	// plugin.yml:10:5: spec.backend.routes: the backend is enabled but declares no routes
+	// plugin.yml:13:3: spec.info: unknown key "info"; known keys are wasm, build, backend, permissions, frontend, navigation, widgets, routes, configuration
+	// entrypoint: main backend: false
+	// plugin.yml:10:5: spec.backend.routes: the backend is enabled but declares no routes: the plugin loads as frontend-only, without a backend
+	// plugin.yml:11:3: spec.frontend: the KubeStellar UI's frontend integration; kspbench serves no frontend and does not use it
+	// plugin.yml:13:3: spec.info: unknown key "info", ignored
+}

@@ -10,14 +10,12 @@ import (
 const (
 	// FileName is the name of the manifest inside a plugin's folder.
 	FileName = "plugin.yml"
-	// APIVersion is the only apiVersion a manifest may declare.
+	// APIVersion is the only apiVersion a manifest may declare in a strict
+	// reading; Options.Lenient accepts any.
 	APIVersion = "kubestellar.io/v1"
 	// KindPlugin is the only kind a manifest may declare.
 	KindPlugin = "Plugin"
 )
-
-// maxFileSize bounds what Load reads; real manifests are a few hundred bytes.
-const maxFileSize = 1 << 20
 
 // Manifest is a parsed plugin.yml. Its fields follow the reference host's
 // schema; the yaml tags give each field's key.
@@ -34,6 +32,11 @@ type Manifest struct {
 	// Source is the file name given to Parse (the path, for Load). It is
 	// not part of the YAML.
 	Source string `yaml:"-"`
+
+	// Warnings lists what a lenient reading (Options.Lenient) accepted but
+	// kspbench does not use, ordered by position; a strict reading leaves
+	// it nil. It is not part of the YAML.
+	Warnings []Warning `yaml:"-"`
 
 	// pos holds where each field path starts, for messages.
 	pos map[string]position
@@ -71,8 +74,9 @@ type Wasm struct {
 	// File is the module's file name, next to plugin.yml. See
 	// Manifest.WasmFile for the default.
 	File string `yaml:"file,omitempty"`
-	// Entrypoint is accepted for compatibility with the reference host;
-	// ABI v1 does not use it.
+	// Entrypoint is the export the reference host runs as the module's
+	// start function (the published manifests say "main"). It is kept for
+	// hosts that follow that host; ABI v1 does not use it.
 	Entrypoint string `yaml:"entrypoint,omitempty"`
 	// MemoryLimit caps each instance's memory, such as "64MiB". See
 	// ParseMemoryLimit for the accepted forms.
@@ -154,12 +158,32 @@ type ConfigItem struct {
 	Description string `yaml:"description,omitempty"`
 }
 
+// Options select how ParseWith and LoadWith read a manifest. The zero
+// value is the strict reading of ABI v1, the one of Parse and Load.
+type Options struct {
+	// Lenient reads manifests written for the KubeStellar UI reference
+	// host (kubestellar/ui, backend/pkg/plugins) as that host does:
+	//   - any apiVersion is accepted, such as "cluster-monitor/v1";
+	//   - an unknown key anywhere (the published manifests have spec.info)
+	//     is ignored with a Warning instead of being an error;
+	//   - spec.build, spec.frontend, spec.navigation, spec.widgets and
+	//     spec.routes are read and checked as in a strict reading, each with
+	//     a Warning that kspbench does not use it;
+	//   - an enabled backend without routes is a frontend-only plugin: it
+	//     loads with a Warning and HasBackend reports false.
+	// Every other rule of Parse holds, and so do the limits (MaxValueDepth
+	// and the others). The warnings are in Manifest.Warnings.
+	Lenient bool
+}
+
 // Parse reads a manifest from data and checks it. filename names the data
-// in messages; it is not opened.
+// in messages; it is not opened. It is ParseWith with the zero Options:
+// the strict reading of ABI v1.
 //
 // Parse checks that:
-//   - the data is one YAML document holding a mapping, with no unknown and
-//     no duplicate keys at any level, and each value of the expected type;
+//   - the data is at most MaxFileSize bytes of one YAML document holding a
+//     mapping, with no unknown and no duplicate keys at any level, and each
+//     value of the expected type;
 //   - apiVersion is APIVersion and kind is KindPlugin;
 //   - metadata.name is a DNS label (RFC 1123) and metadata.version a
 //     semantic version 2.0.0 without a leading "v";
@@ -174,44 +198,74 @@ type ConfigItem struct {
 //     and spec.wasm.memory_limit is accepted by ParseMemoryLimit;
 //   - each configuration item has a unique name matching
 //     [A-Za-z_][A-Za-z0-9_.-]*, a known type when one is given, and a
-//     default of that type.
+//     default of that type;
+//   - no key or scalar is longer than MaxScalarLength, no default nests
+//     deeper than MaxValueDepth or holds more than MaxValueNodes values,
+//     and the defaults together hold at most MaxConfigBytes of text.
 //
 // # Errors
 //
 // Any problem, including a YAML syntax error, comes back as a
-// *ValidationError that lists every problem found, with a nil Manifest.
+// *ValidationError that lists every problem found (at most MaxProblems),
+// with a nil Manifest.
 func Parse(data []byte, filename string) (*Manifest, error) {
+	return ParseWith(data, filename, Options{})
+}
+
+// ParseWith is Parse with options: Options{Lenient: true} reads the
+// manifests of the KubeStellar UI reference host.
+//
+// # Errors
+//
+// As for Parse.
+func ParseWith(data []byte, filename string, opts Options) (*Manifest, error) {
+	p := &problems{file: filename}
+	if len(data) > MaxFileSize {
+		p.addError(0, 0, schemaPath(""), nil, "the manifest is %d bytes; it may be at most %d (manifest.MaxFileSize)",
+			len(data), MaxFileSize)
+		return nil, p.validationError()
+	}
 	root, errs := parseYAML(data, filename)
 	if len(errs) > 0 {
-		return nil, newValidationError(errs)
+		p.errs = errs
+		return nil, p.validationError()
 	}
 	m := &Manifest{Source: filename}
-	d := newDecoder(filename, len(data))
+	d := newDecoder(p, len(data), opts.Lenient)
 	if root != nil {
 		d.pos[""] = position{root.Line, root.Column}
 	}
 	d.manifest(root, m)
 	m.pos = d.pos
-	v := &validator{file: filename, pos: d.pos, bad: d.bad}
 	if !d.over {
-		m.validate(v)
+		m.validate(&validator{problems: p, pos: d.pos, bad: d.bad, lenient: opts.Lenient})
 	}
-	if errs := append(d.errs, v.errs...); len(errs) > 0 {
-		return nil, newValidationError(errs)
+	if p.errorCount() > 0 {
+		return nil, p.validationError()
 	}
+	m.Warnings = p.warnings()
 	return m, nil
 }
 
 // Load reads and checks the manifest at path, which is either a manifest
 // file or a plugin folder holding FileName. Messages name the file by the
-// path Load opened.
+// path Load opened. It is LoadWith with the zero Options.
 //
 // # Errors
 //
 // Problems with the manifest's content come back as a *ValidationError, as
-// from Parse; a file that cannot be read, or that is larger than 1 MiB, as
-// an error wrapping the cause.
+// from Parse; a file that cannot be read, or that is larger than
+// MaxFileSize, as an error wrapping the cause.
 func Load(path string) (*Manifest, error) {
+	return LoadWith(path, Options{})
+}
+
+// LoadWith is Load with options, read as ParseWith reads them.
+//
+// # Errors
+//
+// As for Load.
+func LoadWith(path string, opts Options) (*Manifest, error) {
 	fi, err := os.Stat(path)
 	if err != nil {
 		return nil, fmt.Errorf("load manifest: %w", err)
@@ -224,14 +278,14 @@ func Load(path string) (*Manifest, error) {
 		return nil, fmt.Errorf("load manifest: %w", err)
 	}
 	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxFileSize+1))
+	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
 	if err != nil {
 		return nil, fmt.Errorf("load manifest[%s]: %w", path, err)
 	}
-	if len(data) > maxFileSize {
-		return nil, fmt.Errorf("load manifest[%s]: file is larger than %d bytes", path, maxFileSize)
+	if len(data) > MaxFileSize {
+		return nil, fmt.Errorf("load manifest[%s]: file is larger than %d bytes", path, MaxFileSize)
 	}
-	return Parse(data, path)
+	return ParseWith(data, path, opts)
 }
 
 // WasmFile returns the module's file name: spec.wasm.file, or the plugin's
@@ -266,6 +320,12 @@ func (m *Manifest) Routes() []Route {
 	}
 	return m.Spec.Backend.Routes
 }
+
+// HasBackend reports whether the plugin serves backend routes: its backend
+// is enabled and declares at least one. A plugin without a backend, such as
+// a frontend-only plugin read with Options.Lenient, names no handler
+// exports (Handlers is empty).
+func (m *Manifest) HasBackend() bool { return len(m.Routes()) > 0 }
 
 // Handlers returns the distinct handler names of Routes, in order of first
 // use: the exports a module must provide besides the ABI's own.

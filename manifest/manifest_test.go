@@ -536,7 +536,7 @@ func TestLoad(t *testing.T) {
 	}
 
 	big := filepath.Join(dir, "big.yml")
-	os.WriteFile(big, []byte("# "+strings.Repeat("x", maxFileSize)+"\n"), 0o644)
+	os.WriteFile(big, []byte("# "+strings.Repeat("x", MaxFileSize)+"\n"), 0o644)
 	if _, err := Load(big); err == nil || !strings.Contains(err.Error(), "larger than") {
 		t.Errorf("Load(big.yml) = %v, want a size error", err)
 	}
@@ -652,5 +652,22 @@ func TestEditDistance(t *testing.T) {
 		if got := editDistance(tc.a, tc.b); got != tc.d {
 			t.Errorf("editDistance(%q, %q) = %d, want %d", tc.a, tc.b, got, tc.d)
 		}
+	}
+}
+
+// TestAliasKeys checks that a key written as an alias is the text of the
+// anchored scalar, as yaml.v3 decodes it, not the anchor's name.
+func TestAliasKeys(t *testing.T) {
+	src := "apiVersion: &k kind\n*k : Plugin\nmetadata: {name: a, version: 1.0.0}\nspec:\n" +
+		"  configuration:\n    - {name: &n b, default: {*n : 1, c: *n}}\n"
+	m, err := ParseWith([]byte(src), "plugin.yml", Options{Lenient: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Kind != KindPlugin {
+		t.Errorf("Kind = %q, want %q", m.Kind, KindPlugin)
+	}
+	if got, want := m.ConfigValues()["b"], `{"b":1,"c":"b"}`; got != want {
+		t.Errorf("default = %s, want %s", got, want)
 	}
 }

@@ -33,11 +33,16 @@ var configTypes = []string{"string", "integer", "number", "boolean", "object", "
 // A validator collects the problems of values that were read well but are
 // not acceptable.
 type validator struct {
-	file string
-	pos  map[string]position
-	bad  map[string]bool
-	errs []FieldError
+	*problems
+	pos map[string]position
+	bad map[string]bool
+	// lenient relaxes the rules Options.Lenient names.
+	lenient bool
 }
+
+// apiVersionHint ends the messages about apiVersion in a strict reading.
+const apiVersionHint = ": that is kspbench's own rule (ABI v1); manifests written for the KubeStellar UI host " +
+	"load with the kubestellar-ui profile (--abi kubestellar-ui)"
 
 // errorf records a problem of field, located at the field.
 func (v *validator) errorf(field, format string, args ...any) {
@@ -48,17 +53,34 @@ func (v *validator) errorf(field, format string, args ...any) {
 // is absent from the manifest, at its nearest enclosing field), with the
 // cause err. Nothing is recorded about a field that could not be read.
 func (v *validator) errorAt(field, at string, err error, format string, args ...any) {
-	for p := field; ; p = parent(p) {
-		if v.bad[p] {
-			return
-		}
-		if p == "" {
-			break
-		}
+	if v.unreadable(field) {
+		return
 	}
 	pos := v.lookup(at)
-	v.errs = append(v.errs, FieldError{File: v.file, Line: pos.line, Column: pos.col, Field: field,
-		Message: fmt.Sprintf(format, args...), Err: err})
+	v.addError(pos.line, pos.col, schemaPath(field), err, format, args...)
+}
+
+// warnAt records a warning about field located at the path at, as errorAt
+// locates errors.
+func (v *validator) warnAt(field, at string, format string, args ...any) {
+	if v.unreadable(field) {
+		return
+	}
+	pos := v.lookup(at)
+	v.addWarning(pos.line, pos.col, field, format, args...)
+}
+
+// unreadable reports whether field, or a field enclosing it, could not be
+// read.
+func (v *validator) unreadable(field string) bool {
+	for p := field; ; p = parent(p) {
+		if v.bad[p] {
+			return true
+		}
+		if p == "" {
+			return false
+		}
+	}
 }
 
 // lookup returns where path starts, or where its nearest enclosing field
@@ -89,12 +111,13 @@ func parent(path string) string {
 }
 
 func (m *Manifest) validate(v *validator) {
-	switch m.APIVersion {
-	case APIVersion:
-	case "":
-		v.errorf("apiVersion", "is required and must be %q", APIVersion)
+	switch {
+	case v.lenient: // the reference host takes any apiVersion, or none
+	case m.APIVersion == APIVersion:
+	case m.APIVersion == "":
+		v.errorf("apiVersion", "is required and must be %q%s", APIVersion, apiVersionHint)
 	default:
-		v.errorf("apiVersion", "must be %q, not %q", APIVersion, m.APIVersion)
+		v.errorf("apiVersion", "must be %q, not %q%s", APIVersion, m.APIVersion, apiVersionHint)
 	}
 	switch m.Kind {
 	case KindPlugin:
@@ -155,7 +178,12 @@ func (m *Manifest) validateBackend(v *validator) {
 		if _, ok := v.pos[at]; !ok {
 			at = "spec.backend.enabled"
 		}
-		v.errorAt("spec.backend.routes", at, nil, "the backend is enabled but declares no routes")
+		if v.lenient {
+			v.warnAt("spec.backend.routes", at, "the backend is enabled but declares no routes: "+
+				"the plugin loads as frontend-only, without a backend")
+		} else {
+			v.errorAt("spec.backend.routes", at, nil, "the backend is enabled but declares no routes")
+		}
 	}
 	firstPath := make(map[string]int)
 	for i, r := range b.Routes {
@@ -244,6 +272,10 @@ func (m *Manifest) validatePermissions(v *validator) {
 			v.errorf(p, "is empty")
 			continue
 		case abi.IsKnownPermission(perm):
+		case v.errorsFull():
+			if !v.unreadable(p) {
+				v.droppedErrs++ // counted, with no time spent on a suggestion
+			}
 		default:
 			msg := fmt.Sprintf("unknown permission %q", perm)
 			if s := nearest(perm, abi.KnownPermissions); s != "" {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/kspbench/kspbench/abi"
 	"github.com/kspbench/kspbench/engines"
+	"github.com/kspbench/kspbench/internal/wasmbin"
 )
 
 // Route maps a plugin-relative path and its methods to a handler export.
@@ -60,9 +61,15 @@ type Plugin struct {
 //
 // The error names the plugin and wraps engines.ErrCompile for bytes that are
 // not a module, or abi.ErrVersion, abi.ErrMissingExport or abi.ErrSignature for
-// a module that breaks the ABI.
+// a module that breaks the ABI. A module whose memory starts above the memory
+// limit (or above the 65,536 pages a 32-bit memory can have) is refused before
+// the engine sees it, with an error wrapping ErrMemoryLimit and
+// engines.ErrInstantiate, the same on every engine.
 func Load(ctx context.Context, eng engines.Engine, wasm []byte, spec Spec) (*Plugin, error) {
 	limits := spec.Limits.WithDefaults()
+	if err := checkMemories(wasm, limits.MemoryPages); err != nil {
+		return nil, fmt.Errorf("plugin[%s]: %w", spec.Name, err)
+	}
 	mod, err := eng.Compile(ctx, wasm, engines.ModuleConfig{MemoryLimitPages: limits.MemoryPages})
 	if err != nil {
 		return nil, fmt.Errorf("plugin[%s]: %w", spec.Name, err)
@@ -169,3 +176,44 @@ func (i *Instance) Initialize(ctx context.Context) error {
 
 // HasInitialize reports whether the guest exports _initialize.
 func (p *Plugin) HasInitialize() bool { return p.hasInit }
+
+// ErrMemoryLimit: a module's memory starts above the memory limit, so no
+// instance of it could be made.
+var ErrMemoryLimit = errors.New("initial memory above the limit")
+
+// checkMemories refuses a module with a memory whose initial size is above
+// limit pages, or above wasmbin.MaxPages32 for a 32-bit memory. Engines
+// refuse such a module at different times (wazero and wasmer at compile,
+// wasmtime only when the first request instantiates it); this check, made at
+// load from the module's own memory section, refuses it at load on all of
+// them, with one error. Bytes that wasmbin cannot frame are left to the
+// engine's compiler to refuse.
+func checkMemories(wasm []byte, limit uint32) error {
+	mems, err := wasmbin.Memories(wasm)
+	if err != nil {
+		return nil
+	}
+	for _, m := range mems {
+		max := uint64(limit)
+		if !m.Memory64 {
+			max = min(max, wasmbin.MaxPages32)
+		}
+		if m.Min > max {
+			return fmt.Errorf("%w: %w: %s starts at %d pages (%s), above the limit of %d pages (%s)",
+				engines.ErrInstantiate, ErrMemoryLimit, m, m.Min, pagesSize(m.Min), max, pagesSize(max))
+		}
+	}
+	return nil
+}
+
+// pagesSize renders n pages as bytes, in GiB, MiB or KiB.
+func pagesSize(n uint64) string {
+	switch b := n * abi.PageSize; {
+	case b >= 1<<30 && b%(1<<30) == 0:
+		return fmt.Sprintf("%d GiB", b>>30)
+	case b%(1<<20) == 0:
+		return fmt.Sprintf("%d MiB", b>>20)
+	default:
+		return fmt.Sprintf("%d KiB", b>>10)
+	}
+}

@@ -46,6 +46,10 @@ func (s *Server) admin(h http.HandlerFunc) http.HandlerFunc {
 			s.fail(w, r, http.StatusForbidden, kindForbidden, errors.New("wrong token"))
 			return
 		}
+		// Management compiles plugins (a rescan, all the new ones), which
+		// can outlast WriteTimeout; the token holder gets longer. (Not
+		// supported outside Serve: ignored.)
+		http.NewResponseController(w).SetWriteDeadline(time.Now().Add(s.cfg.Conn.UploadTimeout + s.cfg.Conn.WriteTimeout))
 		h(w, r)
 	}
 }
@@ -59,6 +63,9 @@ func (s *Server) admin(h http.HandlerFunc) http.HandlerFunc {
 // ?replace=true an installed plugin of the same name is replaced (its
 // requests in flight finish on the old version).
 func (s *Server) install(w http.ResponseWriter, r *http.Request) {
+	// Archives are larger than plugin bodies: the upload gets UploadTimeout
+	// instead of ReadTimeout (admin set the write deadline past it).
+	http.NewResponseController(w).SetReadDeadline(time.Now().Add(s.cfg.Conn.UploadTimeout))
 	replace, _ := strconv.ParseBool(r.URL.Query().Get("replace"))
 	limit := s.cfg.MaxUploadBytes
 	if r.ContentLength > limit {
@@ -95,6 +102,10 @@ func (s *Server) install(w http.ResponseWriter, r *http.Request) {
 				fmt.Errorf("archive is over the upload limit of %d bytes", limit))
 		case errors.As(err, &ae):
 			s.fail(w, r, http.StatusBadRequest, kindBadArchive, err)
+		case isTimeout(err):
+			w.Header().Set("Connection", "close")
+			s.fail(w, r, http.StatusRequestTimeout, kindBodyTimeout,
+				fmt.Errorf("the archive did not arrive within the upload timeout of %s", s.cfg.Conn.UploadTimeout))
 		default:
 			s.fail(w, r, http.StatusInternalServerError, kindInternal, fmt.Errorf("install: %w", err))
 		}

@@ -10,6 +10,7 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+	"syscall"
 )
 
 // archiveError is an uploaded archive refused for what it holds (HTTP 400),
@@ -74,6 +75,10 @@ func (c *cappedReader) Read(p []byte) (int, error) {
 func extractArchive(r io.Reader, dir string, lim ArchiveLimits) error {
 	src := &readRecorder{r: r}
 	err := extract(src, dir, lim)
+	if errors.Is(err, syscall.ENAMETOOLONG) {
+		// Past the checks of entryName, on a file system with tighter bounds.
+		return refuse("", "%v", err)
+	}
 	if err != nil && src.err != nil {
 		// The upload itself failed (past the size cap, the client gone):
 		// that, not what the truncated stream looked like, is the cause.
@@ -210,6 +215,14 @@ func extract(r io.Reader, dir string, lim ArchiveLimits) error {
 	return nil
 }
 
+// Bounds of entry names: a longer file or folder name fails to unpack on
+// Linux and most file systems (ENAMETOOLONG), which would otherwise be a
+// server error (500) rather than a refused archive (400).
+const (
+	maxNameComponent = 255  // NAME_MAX
+	maxEntryName     = 1024 // a whole path inside the archive
+)
+
 // entryName checks an archive entry's name and returns it cleaned, with
 // slashes, relative to the archive's root ("." for the root itself).
 func entryName(raw string) (string, error) {
@@ -223,9 +236,15 @@ func entryName(raw string) (string, error) {
 	case strings.HasPrefix(raw, "/"):
 		return "", refuse(raw, "absolute path")
 	}
+	if len(raw) > maxEntryName {
+		return "", refuse(raw, "name of %d bytes, longer than %d", len(raw), maxEntryName)
+	}
 	for _, part := range strings.Split(raw, "/") {
 		if part == ".." {
 			return "", refuse(raw, "path with a \"..\" component")
+		}
+		if len(part) > maxNameComponent {
+			return "", refuse(raw, "a file or folder name of %d bytes, longer than %d", len(part), maxNameComponent)
 		}
 	}
 	name := path.Clean(raw)

@@ -84,6 +84,10 @@ func TestEntryName(t *testing.T) {
 		{"a/..", "", `".."`},
 		{"a\x00b", "", "NUL"},
 		{`a\b`, "", "backslash"},
+		{strings.Repeat("n", 255), strings.Repeat("n", 255), ""},
+		{strings.Repeat("n", 256), "", "longer than 255"},
+		{"frontend/" + strings.Repeat("n", 300) + "/x.js", "", "longer than 255"},
+		{strings.Repeat("a/", 600), "", "longer than 1024"},
 	} {
 		got, err := entryName(tc.raw)
 		if tc.refusal == "" {

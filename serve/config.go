@@ -46,9 +46,27 @@ type Config struct {
 	// MaxBodyBytes is the largest request body passed to a plugin (413 past
 	// it). Default abi.DefaultLimits.MaxRequestBytes (4 MiB); at most 4 GiB-1.
 	MaxBodyBytes int64
+	// MaxBodyBytesInFlight bounds the memory that the request bodies read
+	// and held by requests in flight take together; a request whose body
+	// would pass it is answered 503 with Retry-After. Bodies are reserved as
+	// their bytes arrive, not as declared, so a client that declares a large
+	// body and stalls holds only what it sent (until ReadTimeout). Default 64
+	// × MaxBodyBytes (256 MiB with the default body limit); negative means
+	// no bound.
+	MaxBodyBytesInFlight int64
 	// MaxUploadBytes is the largest plugin archive the install endpoint
 	// accepts (413 past it). Default 32 MiB.
 	MaxUploadBytes int64
+	// Conn bounds connections, and the time clients may take (see
+	// ConnLimits for why each limit exists). Serve applies them; ServeHTTP
+	// alone does not.
+	Conn ConnLimits
+	// StorageMaxBytes and StorageMaxKeys are each plugin's storage quota:
+	// the bytes of its keys and values, and its keys. A write past either
+	// answers the guest LIMIT_EXCEEDED and writes nothing. Defaults
+	// abi.DefaultLimits.MaxStorageBytes (64 MiB) and MaxStorageKeys (65,536).
+	StorageMaxBytes uint64
+	StorageMaxKeys  uint32
 	// Archive bounds what an uploaded archive may unpack to.
 	Archive ArchiveLimits
 	// ShutdownTimeout bounds how long Serve waits for requests in flight
@@ -112,6 +130,15 @@ func (c Config) withDefaults() Config {
 	if c.MaxBodyBytes <= 0 {
 		c.MaxBodyBytes = int64(abi.DefaultLimits.MaxRequestBytes)
 	}
+	if c.MaxBodyBytesInFlight == 0 {
+		c.MaxBodyBytesInFlight = 64 * c.MaxBodyBytes
+	}
+	if c.StorageMaxBytes == 0 {
+		c.StorageMaxBytes = abi.DefaultLimits.MaxStorageBytes
+	}
+	if c.StorageMaxKeys == 0 {
+		c.StorageMaxKeys = abi.DefaultLimits.MaxStorageKeys
+	}
 	if c.MaxUploadBytes <= 0 {
 		c.MaxUploadBytes = 32 << 20
 	}
@@ -121,6 +148,7 @@ func (c Config) withDefaults() Config {
 	if c.Archive.MaxBytes <= 0 {
 		c.Archive.MaxBytes = 256 << 20
 	}
+	c.Conn = c.Conn.withDefaults(c)
 	if c.ShutdownTimeout <= 0 {
 		c.ShutdownTimeout = c.CallTimeout + c.QueueTimeout + 5*time.Second
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
 
@@ -19,19 +18,23 @@ const statusClientClosed = 499
 
 // hiddenHeaders are request headers never passed to a plugin: credentials
 // meant for the host (the management token among them) are not the plugin's
-// to read.
+// to read. Canonical forms, as http.Header keys them.
 var hiddenHeaders = []string{"Authorization", "Proxy-Authorization", "Cookie"}
+
+// Response header values shared by every answer; never modified.
+var (
+	headerJSON    = []string{"application/json"}
+	headerNosniff = []string{"nosniff"}
+)
 
 // servePlugin serves /api/plugins/<name>/<route>: it finds the loaded
 // plugin and its route, reads the body under the size limit, waits for an
 // instance (up to the queue's bounds), and calls the handler under the call
 // deadline. The guest's answer is sent as application/json with the status
 // the guest set (200 by default).
-func (s *Server) servePlugin(w http.ResponseWriter, r *http.Request) {
+func (s *Server) servePlugin(w http.ResponseWriter, r *http.Request, name, path string) {
 	rec := recorderOf(w)
 	rec.route = labelNoRoute // until a route matches
-	name := r.PathValue("name")
-	path := "/" + r.PathValue("path")
 
 	e, held := s.reg.use(name)
 	if !held {
@@ -70,15 +73,26 @@ func (s *Server) servePlugin(w http.ResponseWriter, r *http.Request) {
 			fmt.Errorf("request body of %d bytes is over the limit of %d", r.ContentLength, limit))
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	body, reserved, err := s.bodies.readBody(http.MaxBytesReader(w, r.Body, limit), r.ContentLength, limit)
+	defer s.bodies.give(reserved)
 	if err != nil {
 		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
+		switch {
+		case errors.As(err, &tooBig):
 			s.fail(w, r, http.StatusRequestEntityTooLarge, kindTooLarge,
 				fmt.Errorf("request body is over the limit of %d bytes", limit))
-			return
+		case errors.Is(err, errBodyBudget):
+			w.Header().Set("Retry-After", "1")
+			w.Header().Set("Connection", "close") // the unread body is not worth draining
+			s.fail(w, r, http.StatusServiceUnavailable, kindBodyBudget,
+				fmt.Errorf("%w (%d bytes for all requests): retry later", err, s.cfg.MaxBodyBytesInFlight))
+		case isTimeout(err):
+			w.Header().Set("Connection", "close")
+			s.fail(w, r, http.StatusRequestTimeout, kindBodyTimeout,
+				fmt.Errorf("the request body did not arrive within the read timeout of %s", s.cfg.Conn.ReadTimeout))
+		default:
+			s.fail(w, r, http.StatusBadRequest, kindBadRequest, fmt.Errorf("reading the request body: %w", err))
 		}
-		s.fail(w, r, http.StatusBadRequest, kindBadRequest, fmt.Errorf("reading the request body: %w", err))
 		return
 	}
 
@@ -98,9 +112,17 @@ func (s *Server) servePlugin(w http.ResponseWriter, r *http.Request) {
 	}
 	defer e.gate.leave()
 
-	headers := r.Header.Clone()
+	// The plugin reads the headers (host_request_info) and never writes
+	// them: they are copied only to remove the ones it must not see.
+	headers := r.Header
 	for _, h := range hiddenHeaders {
-		headers.Del(h)
+		if _, ok := headers[h]; ok {
+			headers = r.Header.Clone()
+			for _, h := range hiddenHeaders {
+				delete(headers, h)
+			}
+			break
+		}
 	}
 	resp, err := e.plugin.Handle(r.Context(), &abi.Request{
 		Method: r.Method, Path: path, Query: r.URL.Query(), Headers: headers, Body: body,
@@ -119,11 +141,15 @@ func (s *Server) servePlugin(w http.ResponseWriter, r *http.Request) {
 			"plugin %s set the informational status %d, which cannot end a response", name, resp.Status))
 		return
 	}
+	// The header values are shared by every answer (net/http only reads
+	// them), and the keys already canonical: no allocation, no
+	// canonicalisation.
+	h := w.Header()
 	if len(resp.Body) > 0 {
-		w.Header().Set("Content-Type", "application/json") // ABI.md §3: v1 responses are JSON
+		h["Content-Type"] = headerJSON // ABI.md §3: v1 responses are JSON
 	}
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.Header().Set("X-Kspbench-Engine", s.info.Name)
+	h["X-Content-Type-Options"] = headerNosniff
+	h["X-Kspbench-Engine"] = s.engineHeader
 	w.WriteHeader(resp.Status)
 	w.Write(resp.Body)
 }
@@ -138,6 +164,8 @@ func (s *Server) classify(ctx context.Context, err error) (int, string) {
 		return statusClientClosed, kindCanceled
 	case errors.Is(err, abi.ErrOutOfBounds):
 		return http.StatusBadGateway, kindOutOfBounds
+	case errors.Is(err, abi.ErrReentry):
+		return http.StatusBadGateway, kindReentry
 	case errors.Is(err, abi.ErrAllocate):
 		return http.StatusBadGateway, kindAllocate
 	case errors.As(err, &se):

@@ -2,7 +2,10 @@ package serve
 
 import (
 	"net/http"
+	"slices"
 	"strconv"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -32,11 +35,14 @@ const (
 	kindTrap             = "trap"               // 502: the guest trapped
 	kindOutOfBounds      = "oob"                // 502: the guest answered out of bounds
 	kindAllocate         = "allocate"           // 502: the guest's allocate failed
+	kindReentry          = "reentry"            // 502: host imports nested too deeply inside allocate
 	kindGuestStatus      = "guest_status"       // 502: the handler answered a status without a body
 	kindResponseTooLarge = "response_too_large" // 502: the handler's answer is past the limit
 	kindInstantiate      = "instantiate"        // 502: no instance could be made
 	kindCanceled         = "canceled"           // 499: the client went away
 	kindBadRequest       = "bad_request"        // 400: the request could not be read
+	kindBodyTimeout      = "body_timeout"       // 408: the body did not arrive within the read timeout
+	kindBodyBudget       = "body_budget"        // 503: request bodies in flight hold too many bytes
 	kindBadArchive       = "bad_archive"        // 400: an uploaded archive refused
 	kindBadPlugin        = "bad_plugin"         // 400 or 422: a plugin folder that does not load
 	kindConflict         = "conflict"           // 409
@@ -50,18 +56,19 @@ const (
 // (never the global one, so that two servers in one process, as in tests, do
 // not collide).
 type metrics struct {
-	engine   string
-	reg      *prometheus.Registry
-	requests *prometheus.CounterVec
-	duration *prometheus.HistogramVec
-	errors   *prometheus.CounterVec
+	engine      string
+	reg         *prometheus.Registry
+	requestsVec *prometheus.CounterVec
+	duration    *prometheus.HistogramVec
+	errorsVec   *prometheus.CounterVec
+	routes      sync.Map // routeKey -> *routeMetrics
 }
 
 func newMetrics(engine string, pools func() []poolSample) *metrics {
 	m := &metrics{
 		engine: engine,
 		reg:    prometheus.NewRegistry(),
-		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+		requestsVec: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "kspbench_http_requests_total",
 			Help: "HTTP requests served, by engine, plugin (empty for the host's own endpoints), manifest route, method and status code.",
 		}, []string{"engine", "plugin", "route", "method", "code"}),
@@ -70,12 +77,12 @@ func newMetrics(engine string, pools func() []poolSample) *metrics {
 			Help:    "Time from the request's arrival to the end of its answer, queueing included.",
 			Buckets: []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
 		}, []string{"engine", "plugin", "route"}),
-		errors: prometheus.NewCounterVec(prometheus.CounterOpts{
+		errorsVec: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "kspbench_errors_total",
-			Help: "Requests that failed, by kind: no_plugin, no_route, method_not_allowed, too_large, queue_full, queue_timeout, deadline, trap, oob, allocate, guest_status, response_too_large, instantiate, canceled, bad_request, bad_archive, bad_plugin, conflict, unauthorized, forbidden, internal, panic.",
+			Help: "Requests that failed, by kind: no_plugin, no_route, method_not_allowed, too_large, queue_full, queue_timeout, deadline, trap, oob, allocate, reentry, guest_status, response_too_large, instantiate, canceled, bad_request, body_timeout, body_budget, bad_archive, bad_plugin, conflict, unauthorized, forbidden, internal, panic.",
 		}, []string{"engine", "plugin", "kind"}),
 	}
-	m.reg.MustRegister(m.requests, m.duration, m.errors,
+	m.reg.MustRegister(m.requestsVec, m.duration, m.errorsVec,
 		&poolCollector{engine: engine, samples: pools},
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -89,11 +96,101 @@ func (m *metrics) handler() http.Handler {
 
 // observe records one finished request.
 func (m *metrics) observe(plugin, route, method string, code int, kind string, d time.Duration) {
-	m.requests.WithLabelValues(m.engine, plugin, route, methodLabel(method), strconv.Itoa(code)).Inc()
-	m.duration.WithLabelValues(m.engine, plugin, route).Observe(d.Seconds())
+	rm := m.route(plugin, route)
+	rm.duration.Observe(d.Seconds())
+	rm.requests(m, methodLabel(method), code).Inc()
 	if kind != "" {
-		m.errors.WithLabelValues(m.engine, plugin, kind).Inc()
+		rm.errors(m, kind).Inc()
 	}
+}
+
+// routeKey names the series of one route of one plugin (or one endpoint of
+// the host's: plugin "").
+type routeKey struct{ plugin, route string }
+
+// routeMetrics holds the collectors of one route, bound to their label
+// values once: WithLabelValues hashes and checks every label value on every
+// call, which cost more than the rest of the metrics together.
+type routeMetrics struct {
+	key      routeKey
+	duration prometheus.Observer
+	mu       sync.Mutex // serialises additions to the lists below
+	codes    atomic.Pointer[[]codeCounter]
+	kinds    atomic.Pointer[[]kindCounter]
+}
+
+type codeCounter struct {
+	method string
+	code   int
+	c      prometheus.Counter
+}
+
+type kindCounter struct {
+	kind string
+	c    prometheus.Counter
+}
+
+func (m *metrics) route(plugin, route string) *routeMetrics {
+	k := routeKey{plugin, route}
+	if rm, ok := m.routes.Load(k); ok {
+		return rm.(*routeMetrics)
+	}
+	rm, _ := m.routes.LoadOrStore(k, &routeMetrics{key: k, duration: m.duration.WithLabelValues(m.engine, plugin, route)})
+	return rm.(*routeMetrics)
+}
+
+// requests returns the request counter of method and code. The lists are
+// short (the methods and codes a route answers) and read without a lock.
+func (rm *routeMetrics) requests(m *metrics, method string, code int) prometheus.Counter {
+	if l := rm.codes.Load(); l != nil {
+		for _, c := range *l {
+			if c.code == code && c.method == method {
+				return c.c
+			}
+		}
+	}
+	rm.mu.Lock()
+	defer rm.mu.Unlock()
+	var l []codeCounter
+	if p := rm.codes.Load(); p != nil {
+		l = *p
+	}
+	for _, c := range l {
+		if c.code == code && c.method == method {
+			return c.c
+		}
+	}
+	c := m.requestsVec.WithLabelValues(m.engine, rm.key.plugin, rm.key.route, method, strconv.Itoa(code))
+	l = append(slices.Clip(l), codeCounter{method, code, c})
+	rm.codes.Store(&l)
+	return c
+}
+
+// errors returns the error counter of kind (a series per plugin and kind;
+// each route keeps its own handle on it).
+func (rm *routeMetrics) errors(m *metrics, kind string) prometheus.Counter {
+	if l := rm.kinds.Load(); l != nil {
+		for _, c := range *l {
+			if c.kind == kind {
+				return c.c
+			}
+		}
+	}
+	rm.mu.Lock()
+	defer rm.mu.Unlock()
+	var l []kindCounter
+	if p := rm.kinds.Load(); p != nil {
+		l = *p
+	}
+	for _, c := range l {
+		if c.kind == kind {
+			return c.c
+		}
+	}
+	c := m.errorsVec.WithLabelValues(m.engine, rm.key.plugin, kind)
+	l = append(slices.Clip(l), kindCounter{kind, c})
+	rm.kinds.Store(&l)
+	return c
 }
 
 // methodLabel bounds the method label to the methods HTTP names.

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"sync/atomic"
 	"time"
 
 	"github.com/kspbench/kspbench/host"
@@ -75,10 +76,34 @@ func validRequestID(id string) bool {
 	return true
 }
 
+// Request ids are a random prefix drawn once per process and a counter:
+// unique within the process and, by the prefix, across processes, and cheaper
+// than random bytes per request. They are not secrets.
+var (
+	requestIDPrefix  = newRequestIDPrefix()
+	requestIDCounter atomic.Uint64
+)
+
+func newRequestIDPrefix() [16]byte {
+	var r [8]byte
+	rand.Read(r[:])
+	var p [16]byte
+	hex.Encode(p[:], r[:])
+	return p
+}
+
+// newRequestID returns 28 hex digits: the process's prefix, then the
+// request's number.
 func newRequestID() string {
-	var b [12]byte
-	rand.Read(b[:])
-	return hex.EncodeToString(b[:])
+	const digits = "0123456789abcdef"
+	var b [28]byte
+	copy(b[:], requestIDPrefix[:])
+	n := requestIDCounter.Add(1)
+	for i := len(b) - 1; i >= len(requestIDPrefix); i-- {
+		b[i] = digits[n&15]
+		n >>= 4
+	}
+	return string(b[:])
 }
 
 // withRequestLog gives every request an id (the client's X-Request-Id when it
@@ -92,7 +117,7 @@ func (s *Server) withRequestLog(next http.Handler) http.Handler {
 			id = newRequestID()
 			r.Header.Set(host.RequestIDHeader, id)
 		}
-		w.Header().Set(host.RequestIDHeader, id)
+		w.Header()[host.RequestIDHeader] = []string{id} // the constant is canonical
 		rec := &recorder{ResponseWriter: w}
 		defer func() {
 			if v := recover(); v != nil {

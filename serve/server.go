@@ -38,6 +38,9 @@ type Server struct {
 	reg        registry
 	metrics    *metrics
 	handler    http.Handler
+	bodies     bodyBudget
+	// engineHeader is the value of X-Kspbench-Engine, shared by every answer.
+	engineHeader []string
 
 	adminMu  sync.Mutex     // serialises management operations (and discovery)
 	retiring sync.WaitGroup // entries being drained and closed
@@ -77,6 +80,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("serve: plugins folder: %w", err)
 	}
 	s := &Server{cfg: cfg, dir: dir, log: cfg.Logger, kube: cfg.Kube}
+	s.bodies.max = cfg.MaxBodyBytesInFlight
 	if st, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return nil, fmt.Errorf("serve: plugins folder: %w", err)
@@ -95,6 +99,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("serve: %w", err)
 	}
 	s.info = s.engine.Info()
+	s.engineHeader = []string{s.info.Name}
 	s.interrupts = engines.Unsupported(s.engine, engines.FeatureInterrupt) == ""
 	if err := os.MkdirAll(filepath.Dir(cfg.DataFile), 0o755); err != nil {
 		s.engine.Close(ctx)
@@ -126,7 +131,12 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		s.log.Info("management API enabled", "prefix", adminPrefix)
 	}
 	s.log.Info("limits", "max_instances", cfg.MaxInstances, "queue", cfg.QueueSize, "queue_timeout", cfg.QueueTimeout,
-		"call_timeout", cfg.CallTimeout, "max_body_bytes", cfg.MaxBodyBytes, "max_upload_bytes", cfg.MaxUploadBytes)
+		"call_timeout", cfg.CallTimeout, "max_body_bytes", cfg.MaxBodyBytes, "max_body_bytes_in_flight", cfg.MaxBodyBytesInFlight,
+		"max_upload_bytes", cfg.MaxUploadBytes, "storage_max_bytes", cfg.StorageMaxBytes, "storage_max_keys", cfg.StorageMaxKeys)
+	c := cfg.Conn
+	s.log.Info("connection limits", "max_conns", c.MaxConns, "read_header_timeout", c.ReadHeaderTimeout,
+		"read_timeout", c.ReadTimeout, "upload_timeout", c.UploadTimeout, "write_timeout", c.WriteTimeout,
+		"idle_timeout", c.IdleTimeout, "max_header_bytes", c.MaxHeaderBytes)
 
 	s.adminMu.Lock()
 	defer s.adminMu.Unlock()
@@ -148,13 +158,21 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.S
 // Serve serves HTTP on ln until ctx is done, then shuts down gracefully: it
 // stops accepting connections and waits up to Config.ShutdownTimeout for the
 // requests in flight to finish. It does not close the server; call Close
-// after it returns.
+// after it returns. It applies Config.Conn: timeouts, and the cap on
+// connections open at once.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
-	hs := &http.Server{
-		Handler:           s,
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	hs := s.httpServer()
+	hs.ErrorLog = slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)
+	if n := s.cfg.Conn.MaxConns; n > 0 {
+		ln = newLimitListener(ln, n, func(full bool) {
+			if full {
+				s.log.Warn("connection cap reached: closing idle keep-alive connections, keep-alive off until half the cap is free; new connections wait",
+					"max_conns", n)
+			} else {
+				s.log.Info("connections down to half the cap: keep-alive on again", "max_conns", n)
+			}
+			hs.SetKeepAlivesEnabled(!full)
+		})
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
@@ -306,7 +324,8 @@ func (s *Server) compile(ctx context.Context, f *plugindir.Folder) *entry {
 	start := time.Now()
 	p, err := f.Load(ctx, s.engine, plugindir.Options{
 		Storage: s.store, Kube: s.kube, Logger: s.log, MaxInstances: s.cfg.MaxInstances,
-		Limits: abi.Limits{CallTimeout: s.cfg.CallTimeout, MaxRequestBytes: uint32(s.cfg.MaxBodyBytes)},
+		Limits: abi.Limits{CallTimeout: s.cfg.CallTimeout, MaxRequestBytes: uint32(s.cfg.MaxBodyBytes),
+			MaxStorageBytes: s.cfg.StorageMaxBytes, MaxStorageKeys: s.cfg.StorageMaxKeys},
 	})
 	if err != nil {
 		e.state, e.err = stateFailed, err
@@ -390,7 +409,18 @@ type PluginInfo struct {
 	Routes      []RouteInfo `json:"routes"`
 	Permissions []string    `json:"permissions"`
 	Pool        *PoolInfo   `json:"pool,omitempty"`
-	Since       time.Time   `json:"since"`
+	// Storage is what the plugin keeps in the storage file, against its
+	// quota; absent when it could not be read.
+	Storage *StorageInfo `json:"storage,omitempty"`
+	Since   time.Time    `json:"since"`
+}
+
+// StorageInfo is a plugin's storage use and quota.
+type StorageInfo struct {
+	Keys     int64  `json:"keys"`
+	Bytes    int64  `json:"bytes"`
+	MaxKeys  uint32 `json:"max_keys"`
+	MaxBytes uint64 `json:"max_bytes"`
 }
 
 // RouteInfo is a served route: Path is relative to /api/plugins/<name>.
@@ -425,6 +455,12 @@ func (s *Server) pluginInfo(e *entry) PluginInfo {
 			pi.Routes = append(pi.Routes, RouteInfo{Path: r.Path, Methods: slices.Clone(r.Methods), Handler: r.Handler})
 		}
 		pi.Permissions = append(pi.Permissions, m.Spec.Permissions...)
+	}
+	if e.name != "" {
+		if u, err := s.store.Usage(context.Background(), e.name); err == nil {
+			l := abi.Limits{MaxStorageBytes: s.cfg.StorageMaxBytes, MaxStorageKeys: s.cfg.StorageMaxKeys}.WithDefaults()
+			pi.Storage = &StorageInfo{Keys: u.Keys, Bytes: u.Bytes, MaxKeys: l.MaxStorageKeys, MaxBytes: l.MaxStorageBytes}
+		}
 	}
 	if e.plugin != nil {
 		st := e.plugin.Stats()

@@ -43,7 +43,12 @@ type serveOptions struct {
 	callTimeout   time.Duration
 	shutdown      time.Duration
 	maxBody       byteSize
+	maxInFlight   byteSize
 	maxUpload     byteSize
+	conn          serve.ConnLimits
+	maxHeader     byteSize
+	storageBytes  byteSize
+	storageKeys   uint
 	readyFile     string
 	workers       string
 	logFormat     string
@@ -62,7 +67,7 @@ const reexecEnv = "KSPBENCH_SERVE_REEXEC"
 func parseServeFlags(args []string, stderr io.Writer) (*serveOptions, error) {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	o := &serveOptions{maxBody: byteSize(4 << 20), maxUpload: byteSize(32 << 20)}
+	o := &serveOptions{maxBody: byteSize(4 << 20), maxUpload: byteSize(32 << 20), maxHeader: byteSize(64 << 10), storageBytes: byteSize(64 << 20)}
 	fs.StringVar(&o.engine, "engine", "wazero", "engine to run plugins on: "+strings.Join(catalog.Names(), ", ")+"; one this binary does not link is run by re-executing the binary that does")
 	fs.StringVar(&o.plugins, "plugins", filepath.Join("build", "plugins"), "folder of plugin folders (each a plugin.yml and its wasm; make -C plugins/cluster-monitor install puts one in build/plugins)")
 	fs.StringVar(&o.addr, "addr", "127.0.0.1:4000", "address to listen on; :4000 for every interface, 127.0.0.1:0 for any free port (see --ready-file)")
@@ -79,6 +84,16 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveOptions, error) {
 	fs.DurationVar(&o.shutdown, "shutdown-timeout", 0, "how long SIGINT/SIGTERM waits for requests in flight (default: call timeout + queue timeout + 5s)")
 	fs.Var(&o.maxBody, "max-body", "largest request body passed to a plugin, in bytes or with KiB, MiB, KB, MB; 413 past it")
 	fs.Var(&o.maxUpload, "max-upload", "largest plugin archive accepted by the install endpoint; 413 past it")
+	fs.Var(&o.maxInFlight, "max-body-in-flight", "most bytes of request bodies held at once by all requests; 503 with Retry-After past it (default: 64 × --max-body)")
+	fs.IntVar(&o.conn.MaxConns, "max-conns", 1024, "most connections open at once, below the descriptor limit; past it new ones wait and idle keep-alive connections are closed (-1: no cap)")
+	fs.DurationVar(&o.conn.ReadHeaderTimeout, "read-header-timeout", 10*time.Second, "longest a client may take to send a request's headers")
+	fs.DurationVar(&o.conn.ReadTimeout, "read-timeout", 30*time.Second, "longest a client may take to send a whole request, body included; 408 past it")
+	fs.DurationVar(&o.conn.UploadTimeout, "upload-timeout", 5*time.Minute, "--read-timeout of the install endpoint, for archives")
+	fs.DurationVar(&o.conn.WriteTimeout, "write-timeout", 0, "longest from a request's headers to the end of its answer; the connection is closed past it (default: read timeout + queue timeout + call timeout + 30s)")
+	fs.DurationVar(&o.conn.IdleTimeout, "idle-timeout", time.Minute, "how long a keep-alive connection may sit idle")
+	fs.Var(&o.maxHeader, "max-header-bytes", "largest request headers; 431 past it")
+	fs.Var(&o.storageBytes, "storage-max-bytes", "each plugin's storage quota in bytes of keys and values; a write past it answers the guest LIMIT_EXCEEDED")
+	fs.UintVar(&o.storageKeys, "storage-max-keys", 65536, "each plugin's storage quota in keys; a write past it answers the guest LIMIT_EXCEEDED")
 	fs.StringVar(&o.readyFile, "ready-file", "", "once listening, write the bound address (host:port, one line) to this file, and remove it at exit")
 	fs.StringVar(&o.workers, "workers", "", "folder of prebuilt kspbench-<engine> binaries, for an engine this binary does not link (default: built from the source tree, or found beside this binary)")
 	fs.StringVar(&o.logFormat, "log-format", "text", "log format on stderr: text or json")
@@ -117,6 +132,12 @@ flags:`)
 	if o.maxInstances < 0 {
 		return nil, errors.New("serve: --max-instances must be 0 (default) or more")
 	}
+	if o.conn.MaxConns == 0 || o.conn.MaxConns < -1 {
+		return nil, errors.New("serve: --max-conns must be positive, or -1 for no cap")
+	}
+	if o.storageKeys == 0 || o.storageKeys > 1<<32-1 {
+		return nil, errors.New("serve: --storage-max-keys must be between 1 and 4294967295")
+	}
 	if o.logFormat != "text" && o.logFormat != "json" {
 		return nil, fmt.Errorf("serve: --log-format: %q is neither text nor json", o.logFormat)
 	}
@@ -133,10 +154,14 @@ func (o *serveOptions) config(logger *slog.Logger, k kube.Client) serve.Config {
 	if queue == 0 {
 		queue = -1 // serve.Config: negative means no queue; zero means its default
 	}
+	conn := o.conn
+	conn.MaxHeaderBytes = int(o.maxHeader)
 	return serve.Config{
 		Engine: o.engine, PluginsDir: o.plugins, DataFile: o.data, CacheDir: o.cacheDir, Kube: k, Token: o.token,
 		MaxInstances: o.maxInstances, QueueSize: queue, QueueTimeout: o.queueTimeout, CallTimeout: o.callTimeout,
-		MaxBodyBytes: int64(o.maxBody), MaxUploadBytes: int64(o.maxUpload), ShutdownTimeout: o.shutdown, Logger: logger,
+		MaxBodyBytes: int64(o.maxBody), MaxBodyBytesInFlight: int64(o.maxInFlight), MaxUploadBytes: int64(o.maxUpload),
+		StorageMaxBytes: uint64(o.storageBytes), StorageMaxKeys: uint32(o.storageKeys),
+		Conn: conn, ShutdownTimeout: o.shutdown, Logger: logger,
 	}
 }
 

@@ -4,11 +4,11 @@ import (
 	"context"
 	"testing"
 
-	"github.com/kspbench/kspbench/internal/bench"
 	"github.com/kspbench/kspbench/conformance"
 	"github.com/kspbench/kspbench/engines"
 	"github.com/kspbench/kspbench/engines/baselinetest"
 	"github.com/kspbench/kspbench/engines/wasmer"
+	"github.com/kspbench/kspbench/internal/bench"
 	wasmergo "github.com/wasmerio/wasmer-go/wasmer"
 )
 

@@ -17,7 +17,11 @@
 //     instance by a small C trampoline (host.c);
 //   - instances that stay alive while in use: the binding's finalizers would
 //     free an instance whose exported function is still being called, so
-//     every Function and Memory handed out holds its instance.
+//     every Function and Memory handed out holds its instance;
+//   - WASI poll_oneoff: Wasmer 2.0's own aborts the process on any clock
+//     subscription (every Go guest's time.Sleep, and its scheduler's idle
+//     polls), so each instance gets the adapter's own (poll.go, through the
+//     same trampoline), whose sleeps end at the call's deadline.
 //
 // # Notes
 //

@@ -53,7 +53,12 @@ func unregisterHost(id uint64) {
 	hostEnvs.Unlock()
 }
 
-// newHostFunc makes the host function abi.HostFuncs[index] for the instance
+// wasiPollIndex is the index in a host function's environment that names
+// the adapter's WASI poll_oneoff (poll.go) rather than an abi.HostFuncs entry.
+const wasiPollIndex = 0xff
+
+// newHostFunc makes the host function abi.HostFuncs[index] (or, for
+// wasiPollIndex, WASI poll_oneoff) for the instance
 // registered as id, and returns it with the *wasmer.Extern that an
 // ImportObject takes. The caller deletes it with deleteHostFunc once the
 // instance is made (the instance keeps its own reference).
@@ -61,7 +66,11 @@ func newHostFunc(store, functype unsafe.Pointer, id uint64, index int) (unsafe.P
 	var ext unsafe.Pointer
 	f := C.ksp_func_new(store, functype, C.uintptr_t(id<<8|uint64(index)), &ext)
 	if f == nil || ext == nil {
-		return nil, nil, fmt.Errorf("import[%s]: wasm_func_new_with_env failed", abi.HostFuncs[index].Name)
+		name := wasiModule + "." + wasiPollName
+		if index != wasiPollIndex {
+			name = abi.HostFuncs[index].Name
+		}
+		return nil, nil, fmt.Errorf("import[%s]: wasm_func_new_with_env failed", name)
 	}
 	e := new(wasmer.Extern)
 	*(*unsafe.Pointer)(unsafe.Pointer(e)) = ext // Extern._inner; layouts checked by hostReady
@@ -79,14 +88,19 @@ func kspHostCall(env C.uintptr_t, args *C.ksp_val_t, nargs C.size_t, results *C.
 	hostEnvs.RLock()
 	e, ok := hostEnvs.m[id]
 	hostEnvs.RUnlock()
-	if !ok || index >= len(abi.HostFuncs) {
+	if !ok || (index >= len(abi.HostFuncs) && index != wasiPollIndex) {
 		return nil // unreachable: an instance is registered while it can run
 	}
 	in := e.in.Value()
 	if in == nil {
 		return e.store
 	}
-	err := in.callHost(&abi.HostFuncs[index], unsafe.Slice(args, int(nargs)), unsafe.Slice(results, int(nresults)))
+	var err error
+	if index == wasiPollIndex {
+		err = in.callPoll(unsafe.Slice(args, int(nargs)), unsafe.Slice(results, int(nresults)))
+	} else {
+		err = in.callHost(&abi.HostFuncs[index], unsafe.Slice(args, int(nargs)), unsafe.Slice(results, int(nresults)))
+	}
 	if err != nil {
 		in.hostErr = err // Function.Call returns it with the trap
 		return e.store
@@ -136,5 +150,31 @@ func (in *instance) callHost(hf *abi.HostFunc, args, results []C.ksp_val_t) (err
 			return errors.New("wasmer: import[" + hf.Name + "] has a result type this adapter does not bind")
 		}
 	}
+	return nil
+}
+
+// callPoll runs WASI poll_oneoff (see poll.go) for the instance's call in
+// progress: (in, out, nsubscriptions, nevents i32) -> errno i32.
+func (in *instance) callPoll(args, results []C.ksp_val_t) (err error) {
+	in.dataOK = false // the guest ran since memory was last fetched
+	defer func() {
+		// A panic must not cross the C frames between here and Go's caller.
+		if r := recover(); r != nil {
+			err = fmt.Errorf("wasmer: import[%s.%s] panicked: %v", wasiModule, wasiPollName, r)
+		}
+	}()
+	if len(args) != 4 || len(results) != 1 {
+		return fmt.Errorf("wasmer: import[%s.%s] called with %d parameters and %d results", wasiModule, wasiPollName, len(args), len(results))
+	}
+	ctx := in.ctx
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	arg := func(i int) uint32 { return uint32(args[i].bits) }
+	errno, err := pollOneoff(ctx, in, arg(0), arg(1), arg(2), arg(3))
+	if err != nil {
+		return err
+	}
+	results[0].kind, results[0].bits = C.KSP_I32, C.uint64_t(errno)
 	return nil
 }

@@ -26,6 +26,10 @@ type module struct {
 	// hostImports lists, as indexes of abi.HostFuncs, the env functions the
 	// module imports: an instance binds only those.
 	hostImports []int
+	// wasiPoll is set when the module imports WASI poll_oneoff with its
+	// preview1 type: instances bind the adapter's own (poll.go) instead of
+	// Wasmer's, which aborts the process on a clock subscription.
+	wasiPoll bool
 
 	mu      sync.Mutex
 	closed  bool
@@ -38,6 +42,9 @@ func newModule(e *Engine, g *generation, wm *wasmer.Module) *module {
 	// a lock, and NewInstance reads them: build them here, before the module
 	// can reach two goroutines.
 	for _, it := range wm.Imports() {
+		if it.Module() == wasiModule && it.Name() == wasiPollName {
+			m.wasiPoll = isPollType(it.Type())
+		}
 		if it.Module() != abi.ImportModule {
 			continue
 		}
@@ -111,7 +118,8 @@ func (m *module) instantiate(ctx context.Context, imports abi.Imports) (*instanc
 		}
 		in.wasi, in.wasiEnv = w, wasiPointer(w)
 	}
-	if len(m.hostImports) > 0 {
+	wasiPoll := m.wasi && m.wasiPoll
+	if len(m.hostImports) > 0 || wasiPoll {
 		storePtr := storePointer(store)
 		in.hostID = registerHost(in, storePtr)
 		ns := make(map[string]wasmer.IntoExtern, len(m.hostImports))
@@ -124,7 +132,20 @@ func (m *module) instantiate(ctx context.Context, imports abi.Imports) (*instanc
 			defer deleteHostFunc(f) // the instance holds its own reference
 			ns[abi.HostFuncs[i].Name] = ext
 		}
-		importObject.Register(abi.ImportModule, ns)
+		if len(ns) > 0 {
+			importObject.Register(abi.ImportModule, ns)
+		}
+		if wasiPoll {
+			f, ext, err := newHostFunc(storePtr, functypePointer(m.gen.pollType), in.hostID, wasiPollIndex)
+			if err != nil {
+				unregisterHost(in.hostID)
+				return nil, err
+			}
+			defer deleteHostFunc(f)
+			// Register merges a namespace by name: this replaces only
+			// Wasmer's poll_oneoff among the WASI imports.
+			importObject.Register(wasiModule, map[string]wasmer.IntoExtern{wasiPollName: ext})
+		}
 	}
 	// A start function may call imports: give them the context.
 	in.ctx = ctx
@@ -167,6 +188,18 @@ type release struct {
 	eng    *Engine
 	gen    *generation
 	hostID uint64
+}
+
+// isPollType reports whether an import has poll_oneoff's preview1 type,
+// (i32, i32, i32, i32) -> i32. An import of another type is left to Wasmer,
+// which refuses to link it.
+func isPollType(t *wasmer.ExternType) bool {
+	if t.Kind() != wasmer.FUNCTION {
+		return false
+	}
+	ft := t.IntoFunctionType()
+	want := []abi.ValueType{abi.I32, abi.I32, abi.I32, abi.I32}
+	return slices.Equal(abiTypes(ft.Params()), want) && slices.Equal(abiTypes(ft.Results()), want[:1])
 }
 
 func exportsOf(wm *wasmer.Module) abi.Exports {

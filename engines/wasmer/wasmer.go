@@ -63,8 +63,10 @@ type Engine struct {
 type generation struct {
 	engine *wasmer.Engine
 	store  *wasmer.Store
-	// hostTypes holds the wasmer type of each abi.HostFuncs entry.
+	// hostTypes holds the wasmer type of each abi.HostFuncs entry;
+	// pollType that of WASI poll_oneoff.
 	hostTypes []*wasmer.FunctionType
+	pollType  *wasmer.FunctionType
 
 	// Guarded by Engine.mu.
 	compiles int  // modules compiled or deserialized on it
@@ -202,7 +204,8 @@ func (e *Engine) retire(g *generation) {
 
 func newGeneration() *generation {
 	eng := wasmer.NewEngineWithConfig(wasmer.NewConfig().UseUniversalEngine().UseCraneliftCompiler())
-	g := &generation{engine: eng, store: wasmer.NewStore(eng)}
+	g := &generation{engine: eng, store: wasmer.NewStore(eng), pollType: wasmer.NewFunctionType(
+		wasmer.NewValueTypes(wasmer.I32, wasmer.I32, wasmer.I32, wasmer.I32), wasmer.NewValueTypes(wasmer.I32))}
 	for _, hf := range abi.HostFuncs {
 		g.hostTypes = append(g.hostTypes, wasmer.NewFunctionType(valueTypes(hf.Type.Params), valueTypes(hf.Type.Results)))
 	}

@@ -23,6 +23,12 @@ func TestBaseline(t *testing.T) {
 	baselinetest.Run(t, wasmtime.Open)
 }
 
+// TestBaselineDirect runs the shared checks on the direct variant's
+// Baseliner, which uses the C API.
+func TestBaselineDirect(t *testing.T) {
+	baselinetest.Run(t, openVariant(wasmtime.VariantDirect))
+}
+
 func TestBaselinePulley(t *testing.T) {
 	if testing.Short() {
 		t.Skip("compiles for Pulley")
@@ -37,8 +43,10 @@ func TestBaselinePulley(t *testing.T) {
 	}
 }
 
-func TestBaselineRefusesOtherGuests(t *testing.T) {
-	eng := open(t, engines.Config{})
+func TestBaselineRefusesOtherGuests(t *testing.T) { forVariants(t, testBaselineRefusesOtherGuests) }
+
+func testBaselineRefusesOtherGuests(t *testing.T, cfg engines.Config) {
+	eng := open(t, cfg)
 	b, err := eng.(engines.Baseliner).Baseline(context.Background(), conformance.Guest("abi_v1"))
 	if err == nil {
 		b.Close(context.Background())

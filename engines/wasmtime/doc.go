@@ -25,6 +25,25 @@
 // a clock that ticks the epoch every few milliseconds and ends calls at their
 // context's deadline only, and reports that through engines.FeatureReporter.
 //
+// # The direct variant
+//
+// With engines.Config.Variant "direct" (VariantDirect) the engine runs the same
+// statically linked library through its C API, called by this package
+// (direct*.go, direct_capi.c), not through wasmtime-go's Go API, which costs
+// a Go program about twenty times what wasmtime itself does for an empty
+// call. A call is one cgo call of wasmtime_func_call_unchecked on a raw value
+// buffer made once per function; every host function is the one C trampoline
+// kspd_host, defined with wasmtime_linker_define_func_unchecked, entering one
+// exported Go function that dispatches by the function's index in
+// abi.HostFuncs and finds its instance by a slot number in the store's data
+// (C memory never holds a Go pointer). Instances come from a per-module
+// wasmtime_instance_pre_t. Deadlines, the memory limit, WASI, the cache (whose
+// entries both variants share) and error mapping behave as in the binding
+// variant; NoDeadline leaves epoch interruption out and CompileWorkers 1
+// turns parallel compilation off. The C API headers it compiles against are
+// copies of the binding's, in include/; the library is linked by the binding
+// package, which is imported for that.
+//
 // No program may import both this package and engines/wasmer: wasmtime-go and
 // wasmer-go define the same C symbols.
 package wasmtime

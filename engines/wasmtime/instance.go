@@ -144,6 +144,9 @@ func (in *instance) endCall(prev context.Context, armed bool) {
 	if armed {
 		in.disarm()
 	}
+	if in.calls == 0 && in.closed {
+		in.store.Close() // Close was called during the call
+	}
 }
 
 // storelike is what to enter wasm or read memory with: the caller while a
@@ -264,6 +267,12 @@ func (in *instance) Close(context.Context) error {
 	in.closed = true
 	in.eng.byContext.Delete(in.ctxKey)
 	in.mem, in.view, in.outside, in.funcs, in.alloc = nil, nil, nil, nil, nil
+	if in.calls > 0 {
+		// Closed by a host function during the instance's own call: the
+		// guest is still on the store's stack, so endCall deletes the store
+		// once it has left. (Deleting it here crashed the next host call.)
+		return nil
+	}
 	in.store.Close() // frees the interrupt flag too
 	return nil
 }
@@ -347,6 +356,9 @@ func (e *Engine) callerInstance(c *wt.Caller) *instance {
 }
 
 func (in *instance) host(c *wt.Caller, hf *abi.HostFunc, size int, args []wt.Val) (res []wt.Val, trap *wt.Trap) {
+	if in.closed {
+		return nil, wt.NewTrap(msgDiscarded)
+	}
 	var stack []uint64
 	if in.hostDepth == 0 && size <= len(in.hostStack) {
 		stack = in.hostStack[:size]
@@ -437,6 +449,9 @@ func (f *function) Call(ctx context.Context, stack []uint64) error {
 	if err != nil {
 		return in.callError(ctx, f.name, err)
 	}
+	if in.closed {
+		return fmt.Errorf("wasmtime: function[%s]: instance closed during the call", f.name)
+	}
 	switch v := res.(type) {
 	case nil:
 	case []wt.Val:
@@ -493,8 +508,11 @@ func isInterrupt(err error) bool {
 // "Caused by:" and the causes, one per line (numbered when there are several),
 // then optionally "Stack backtrace:". A trap's head is "error while executing
 // at wasm backtrace:" followed by the frames, innermost first.
-func describe(err error) string {
-	msg, _, _ := strings.Cut(err.Error(), "\nStack backtrace:")
+func describe(err error) string { return describeText(err.Error()) }
+
+// describeText is describe of an error's text.
+func describeText(text string) string {
+	msg, _, _ := strings.Cut(text, "\nStack backtrace:")
 	head, causes, _ := strings.Cut(msg, "\nCaused by:")
 	var parts []string
 	for line := range strings.Lines(causes) {

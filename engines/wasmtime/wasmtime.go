@@ -56,7 +56,9 @@ type Engine struct {
 // callback is available, for the tests of that fallback.
 var forceTicker = false
 
-// Open opens a wasmtime engine.
+// Open opens a wasmtime engine: through wasmtime-go's Go API, or with
+// cfg.Variant "direct" (VariantDirect) through Wasmtime's C API called by this
+// package (see direct.go). Any other variant is refused.
 //
 // # Notes
 //
@@ -68,8 +70,12 @@ var forceTicker = false
 // cancellation, and says so in Info.Notes and through
 // engines.FeatureReporter.
 func Open(cfg engines.Config) (engines.Engine, error) {
-	if cfg.Variant != "" {
-		return nil, engines.UnknownVariant(Name, cfg.Variant)
+	switch cfg.Variant {
+	case "":
+	case VariantDirect:
+		return openDirect(cfg)
+	default:
+		return nil, engines.UnknownVariant(Name, cfg.Variant, VariantDirect)
 	}
 	c := wt.NewConfig()
 	c.SetEpochInterruption(true)

@@ -19,6 +19,11 @@ func TestConformance(t *testing.T) {
 	conformance.Run(t, wasmtime.Open, conformance.EngineName(wasmtime.Name))
 }
 
+// TestConformanceDirect runs the suite on the direct variant.
+func TestConformanceDirect(t *testing.T) {
+	conformance.Run(t, openVariant(wasmtime.VariantDirect), conformance.EngineName(wasmtime.Name))
+}
+
 // TestConformancePulley runs the suite on Wasmtime's Pulley interpreter,
 // which engines.Config.Interpreter selects, except plugin/memory-bounded:
 // 20,000 and more calls of the interpreted Go plugin take about a minute.
@@ -51,15 +56,19 @@ func TestConformancePulley(t *testing.T) {
 	}
 }
 
-func TestPinnedVersionMatchesGoMod(t *testing.T) {
-	eng := open(t, engines.Config{})
+func TestPinnedVersionMatchesGoMod(t *testing.T) { forVariants(t, testPinnedVersionMatchesGoMod) }
+
+func testPinnedVersionMatchesGoMod(t *testing.T, cfg engines.Config) {
+	eng := open(t, cfg)
 	if got, want := eng.Info().Version, engines.RequiredVersion("github.com/bytecodealliance/wasmtime-go/v39"); got != want || want == "" {
 		t.Errorf("engine reports version %q, go.mod requires %q", got, want)
 	}
 }
 
-func TestRegistered(t *testing.T) {
-	eng, err := engines.Open(wasmtime.Name, engines.Config{})
+func TestRegistered(t *testing.T) { forVariants(t, testRegistered) }
+
+func testRegistered(t *testing.T, cfg engines.Config) {
+	eng, err := engines.Open(wasmtime.Name, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,10 +81,12 @@ func TestRegistered(t *testing.T) {
 // TestTwoEngines binds the host imports on two engines of one process and
 // calls them on both. A wt.FuncType shared between engines would abort the
 // process on the second engine's first use.
-func TestTwoEngines(t *testing.T) {
+func TestTwoEngines(t *testing.T) { forVariants(t, testTwoEngines) }
+
+func testTwoEngines(t *testing.T, cfg engines.Config) {
 	ctx := context.Background()
 	for i := range 2 {
-		eng := open(t, engines.Config{})
+		eng := open(t, cfg)
 		in := instantiate(t, eng, conformance.Guest("reference"), &recorder{})
 		got := callHandler(t, in, "handle_config", []byte("greeting"))
 		if want := "value of greeting"; string(got) != want {
@@ -96,8 +107,10 @@ func TestTwoEngines(t *testing.T) {
 // once and cancels one: only that one may end; the other runs on until its
 // own context is cancelled. Both share the engine's epoch, which the first
 // cancellation ticks.
-func TestCancelOnlyOne(t *testing.T) {
-	eng := open(t, engines.Config{})
+func TestCancelOnlyOne(t *testing.T) { forVariants(t, testCancelOnlyOne) }
+
+func testCancelOnlyOne(t *testing.T, cfg engines.Config) {
+	eng := open(t, cfg)
 	mod := compile(t, eng, conformance.Guest("edge"))
 	type run struct {
 		cancel context.CancelFunc
@@ -149,7 +162,11 @@ func TestCancelOnlyOne(t *testing.T) {
 // ended after it returned does not disturb the instance's later calls, with
 // or without a context that can end.
 func TestInstanceReusableAfterDoneContexts(t *testing.T) {
-	eng := open(t, engines.Config{})
+	forVariants(t, testInstanceReusableAfterDoneContexts)
+}
+
+func testInstanceReusableAfterDoneContexts(t *testing.T, cfg engines.Config) {
+	eng := open(t, cfg)
 	in := instantiate(t, eng, conformance.Guest("edge"), &recorder{})
 	for i := range 200 {
 		ctx, cancel := context.WithCancel(context.Background())
@@ -176,8 +193,10 @@ func TestInstanceReusableAfterDoneContexts(t *testing.T) {
 
 // TestHostErrorIsWrapped checks that a host function's error comes back from
 // the guest's call wrapping both ErrTrap and the error itself.
-func TestHostErrorIsWrapped(t *testing.T) {
-	eng := open(t, engines.Config{})
+func TestHostErrorIsWrapped(t *testing.T) { forVariants(t, testHostErrorIsWrapped) }
+
+func testHostErrorIsWrapped(t *testing.T, cfg engines.Config) {
+	eng := open(t, cfg)
 	in := instantiate(t, eng, conformance.Guest("edge"), &recorder{})
 	var stack [2]uint64
 	err := in.Function("handle_bad_import_ptr").Call(context.Background(), stack[:])
@@ -188,8 +207,10 @@ func TestHostErrorIsWrapped(t *testing.T) {
 
 // TestHostPanicIsTrap checks that a host import that panics ends the guest's
 // call with an error, not the host.
-func TestHostPanicIsTrap(t *testing.T) {
-	eng := open(t, engines.Config{})
+func TestHostPanicIsTrap(t *testing.T) { forVariants(t, testHostPanicIsTrap) }
+
+func testHostPanicIsTrap(t *testing.T, cfg engines.Config) {
+	eng := open(t, cfg)
 	in := instantiate(t, eng, conformance.Guest("reference"), &recorder{panics: true})
 	mem := in.Memory()
 	mem.Write(64, []byte("key"))
@@ -200,8 +221,10 @@ func TestHostPanicIsTrap(t *testing.T) {
 	}
 }
 
-func TestMemoryBounds(t *testing.T) {
-	eng := open(t, engines.Config{})
+func TestMemoryBounds(t *testing.T) { forVariants(t, testMemoryBounds) }
+
+func testMemoryBounds(t *testing.T, cfg engines.Config) {
+	eng := open(t, cfg)
 	in := instantiate(t, eng, conformance.Guest("edge"), &recorder{})
 	mem := in.Memory()
 	size := mem.Size()
@@ -244,8 +267,10 @@ func TestMemoryBounds(t *testing.T) {
 	}
 }
 
-func TestExports(t *testing.T) {
-	eng := open(t, engines.Config{})
+func TestExports(t *testing.T) { forVariants(t, testExports) }
+
+func testExports(t *testing.T, cfg engines.Config) {
+	eng := open(t, cfg)
 	es := compile(t, eng, conformance.Guest("edge")).Exports()
 	for i := 1; i < len(es); i++ {
 		if es[i-1].Name >= es[i].Name {
@@ -263,8 +288,10 @@ func TestExports(t *testing.T) {
 	}
 }
 
-func TestFunctionLookup(t *testing.T) {
-	eng := open(t, engines.Config{})
+func TestFunctionLookup(t *testing.T) { forVariants(t, testFunctionLookup) }
+
+func testFunctionLookup(t *testing.T, cfg engines.Config) {
+	eng := open(t, cfg)
 	in := instantiate(t, eng, conformance.Guest("edge"), &recorder{})
 	if f := in.Function("memory"); f != nil {
 		t.Errorf("Function(memory) = %v, want nil", f)
@@ -280,9 +307,15 @@ func TestFunctionLookup(t *testing.T) {
 // TestCacheRecoversFromCorruptEntry checks that an entry that does not
 // deserialize is compiled afresh and overwritten.
 func TestCacheRecoversFromCorruptEntry(t *testing.T) {
+	forVariants(t, testCacheRecoversFromCorruptEntry)
+}
+
+func testCacheRecoversFromCorruptEntry(t *testing.T, cfg engines.Config) {
 	dir := t.TempDir()
+	cached := cfg
+	cached.CacheDir = dir
 	wasm := conformance.Guest("reference")
-	eng := open(t, engines.Config{CacheDir: dir})
+	eng := open(t, cached)
 	compile(t, eng, wasm)
 	entries, err := os.ReadDir(dir)
 	if err != nil || len(entries) != 1 {
@@ -293,7 +326,7 @@ func TestCacheRecoversFromCorruptEntry(t *testing.T) {
 	if err := os.WriteFile(path, []byte("not a serialized module"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	eng2 := open(t, engines.Config{CacheDir: dir})
+	eng2 := open(t, cached)
 	in := instantiate(t, eng2, wasm, &recorder{})
 	if got := callHandler(t, in, "handle_echo", []byte("x")); string(got) != "x" {
 		t.Errorf("echo after a corrupt cache entry: %q", got)
@@ -306,11 +339,17 @@ func TestCacheRecoversFromCorruptEntry(t *testing.T) {
 
 // TestCacheKeyedBySettings checks that the interpreter and the compiler do
 // not share cache entries.
-func TestCacheKeyedBySettings(t *testing.T) {
+func TestCacheKeyedBySettings(t *testing.T) { forVariants(t, testCacheKeyedBySettings) }
+
+func testCacheKeyedBySettings(t *testing.T, cfg engines.Config) {
 	dir := t.TempDir()
+	cached := cfg
+	cached.CacheDir = dir
+	pulley := cached
+	pulley.Interpreter = true
 	wasm := conformance.Guest("reference")
-	compile(t, open(t, engines.Config{CacheDir: dir}), wasm)
-	in := instantiate(t, open(t, engines.Config{CacheDir: dir, Interpreter: true}), wasm, &recorder{})
+	compile(t, open(t, cached), wasm)
+	in := instantiate(t, open(t, pulley), wasm, &recorder{})
 	if got := callHandler(t, in, "handle_echo", []byte("pulley")); string(got) != "pulley" {
 		t.Errorf("echo on pulley: %q", got)
 	}
@@ -319,9 +358,11 @@ func TestCacheKeyedBySettings(t *testing.T) {
 	}
 }
 
-func TestCloseIdempotent(t *testing.T) {
+func TestCloseIdempotent(t *testing.T) { forVariants(t, testCloseIdempotent) }
+
+func testCloseIdempotent(t *testing.T, cfg engines.Config) {
 	ctx := context.Background()
-	eng, err := wasmtime.Open(engines.Config{})
+	eng, err := wasmtime.Open(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

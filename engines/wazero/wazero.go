@@ -239,8 +239,10 @@ type instance struct {
 	mem     memory
 	funcs   map[string]*function
 
-	alloc      api.Function
-	allocStack [1]uint64
+	// allocs holds the guest's allocate, one per nesting level in use so
+	// far; allocDepth is how many are running.
+	allocs     []*allocator
+	allocDepth int
 	ctx        *callContext
 }
 
@@ -273,17 +275,34 @@ func (in *instance) Read(ptr, n uint32) ([]byte, bool) { return in.mem.Read(ptr,
 
 func (in *instance) Write(ptr uint32, p []byte) bool { return in.mem.Write(ptr, p) }
 
+// Allocate calls the guest's allocate. A call made from inside another one
+// (a host import called by allocate that writes its result through allocate
+// again) uses a function object of its own: wazero's api.Function may not be
+// called while it is already running, and the nesting depth is bounded by
+// abi.MaxReentryDepth.
 func (in *instance) Allocate(ctx context.Context, n uint32) (uint32, error) {
-	if in.alloc == nil {
-		if in.alloc = in.mod.ExportedFunction(abi.ExportAllocate); in.alloc == nil {
+	d := in.allocDepth
+	if d == len(in.allocs) {
+		f := in.mod.ExportedFunction(abi.ExportAllocate)
+		if f == nil {
 			return 0, fmt.Errorf("%w: export[%s]", abi.ErrMissingExport, abi.ExportAllocate)
 		}
+		in.allocs = append(in.allocs, &allocator{fn: f})
 	}
-	in.allocStack[0] = uint64(n)
-	if err := in.alloc.CallWithStack(ctx, in.allocStack[:]); err != nil {
+	in.allocDepth++
+	defer func() { in.allocDepth-- }()
+	a := in.allocs[d]
+	a.stack[0] = uint64(n)
+	if err := a.fn.CallWithStack(ctx, a.stack[:]); err != nil {
 		return 0, fmt.Errorf("%w: %w", abi.ErrAllocate, err)
 	}
-	return uint32(in.allocStack[0]), nil
+	return uint32(a.stack[0]), nil
+}
+
+// allocator is the guest's allocate at one nesting level, with its stack.
+type allocator struct {
+	fn    api.Function
+	stack [1]uint64
 }
 
 type function struct {

@@ -3,6 +3,7 @@ package storage
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"time"
@@ -23,7 +24,7 @@ type Bolt struct {
 	path string
 }
 
-var _ Store = (*Bolt)(nil)
+var _ QuotaStore = (*Bolt)(nil)
 
 // Open opens the bbolt file at path, creating it (mode 0600) when absent.
 //
@@ -75,17 +76,18 @@ func (b *Bolt) Get(ctx context.Context, namespace string, key []byte) ([]byte, e
 
 // Set stores value under key in namespace, replacing any previous value.
 func (b *Bolt) Set(ctx context.Context, namespace string, key, value []byte) error {
+	return b.SetWithin(ctx, namespace, key, value, Quota{})
+}
+
+// SetWithin implements QuotaStore.SetWithin.
+func (b *Bolt) SetWithin(ctx context.Context, namespace string, key, value []byte, q Quota) error {
 	if err := checkArgs(ctx, "set", namespace, key); err != nil {
 		return err
 	}
-	err := b.db.Update(func(tx *bolt.Tx) error {
-		bk, err := tx.CreateBucketIfNotExists([]byte(namespace))
-		if err != nil {
-			return err
-		}
+	_, err := b.write(namespace, key, q, false, func([]byte, bool) ([]byte, bool, bool) {
 		// bbolt keeps key and value until the transaction ends, which is
 		// before Set returns: the caller's slices are not retained.
-		return bk.Put(key, value)
+		return value, false, true
 	})
 	if err != nil {
 		return b.wrap("set", namespace, err)
@@ -98,12 +100,8 @@ func (b *Bolt) Delete(ctx context.Context, namespace string, key []byte) error {
 	if err := checkArgs(ctx, "delete", namespace, key); err != nil {
 		return err
 	}
-	err := b.db.Update(func(tx *bolt.Tx) error {
-		bk := tx.Bucket([]byte(namespace))
-		if bk == nil {
-			return nil
-		}
-		return bk.Delete(key)
+	_, err := b.write(namespace, key, Quota{}, true, func(_ []byte, present bool) ([]byte, bool, bool) {
+		return nil, true, present
 	})
 	if err != nil {
 		return b.wrap("delete", namespace, err)
@@ -113,29 +111,138 @@ func (b *Bolt) Delete(ctx context.Context, namespace string, key []byte) error {
 
 // CompareAndSwap implements Store.CompareAndSwap in one bbolt transaction.
 func (b *Bolt) CompareAndSwap(ctx context.Context, namespace string, key, old, value []byte) (bool, error) {
+	return b.CompareAndSwapWithin(ctx, namespace, key, old, value, Quota{})
+}
+
+// CompareAndSwapWithin implements QuotaStore.CompareAndSwapWithin in one bbolt
+// transaction.
+func (b *Bolt) CompareAndSwapWithin(ctx context.Context, namespace string, key, old, value []byte, q Quota) (bool, error) {
 	if err := checkArgs(ctx, "compare-and-swap", namespace, key); err != nil {
 		return false, err
 	}
-	swapped := false
-	err := b.db.Update(func(tx *bolt.Tx) error {
-		bk, err := tx.CreateBucketIfNotExists([]byte(namespace))
-		if err != nil {
-			return err
+	// Only a swap that stores a value on an absent key needs the namespace
+	// to exist.
+	swapped, err := b.write(namespace, key, q, old != nil || value == nil, func(cur []byte, present bool) ([]byte, bool, bool) {
+		if (old == nil) == present || (old != nil && !bytes.Equal(cur, old)) {
+			return nil, false, false
 		}
-		cur := bk.Get(key)
-		if (old == nil) != (cur == nil) || (old != nil && !bytes.Equal(cur, old)) {
-			return nil
-		}
-		swapped = true
-		if value == nil {
-			return bk.Delete(key)
-		}
-		return bk.Put(key, value)
+		return value, value == nil, true
 	})
 	if err != nil {
 		return false, b.wrap("compare-and-swap", namespace, err)
 	}
 	return swapped, nil
+}
+
+// write changes key of namespace in one transaction: decide gets the key's
+// current value (present or not) and returns the new one, whether the change
+// is a delete, and whether to make it at all. The namespace's usage record
+// changes with it, and q bounds the result. readOnlyIfAbsent says that when
+// the namespace does not exist nothing can change, so its bucket is not
+// created. wrote reports whether the change was made.
+func (b *Bolt) write(namespace string, key []byte, q Quota, readOnlyIfAbsent bool,
+	decide func(cur []byte, present bool) (value []byte, del, ok bool)) (wrote bool, err error) {
+	err = b.db.Update(func(tx *bolt.Tx) error {
+		bk := tx.Bucket([]byte(namespace))
+		if bk == nil {
+			if readOnlyIfAbsent {
+				return nil
+			}
+			var err error
+			if bk, err = tx.CreateBucket([]byte(namespace)); err != nil {
+				return err
+			}
+		}
+		// A cursor tells a stored empty value from an absent key, which
+		// Bucket.Get does not.
+		k, cur := bk.Cursor().Seek(key)
+		present := k != nil && bytes.Equal(k, key)
+		if !present {
+			cur = nil
+		}
+		value, del, ok := decide(cur, present)
+		if !ok || (del && !present) {
+			return nil
+		}
+		before, err := usageIn(tx, bk, namespace)
+		if err != nil {
+			return err
+		}
+		after := before.after(key, cur, present, value, del)
+		if err := q.allows(namespace, before, after); err != nil {
+			return err
+		}
+		if del {
+			err = bk.Delete(key)
+		} else {
+			err = bk.Put(key, value)
+		}
+		if err != nil {
+			return err
+		}
+		wrote = true
+		return putUsage(tx, namespace, after)
+	})
+	return wrote, err
+}
+
+// Usage implements QuotaStore.Usage.
+func (b *Bolt) Usage(ctx context.Context, namespace string) (Usage, error) {
+	if err := checkArgs(ctx, "usage", namespace, []byte{0}); err != nil {
+		return Usage{}, err
+	}
+	var u Usage
+	err := b.db.View(func(tx *bolt.Tx) error {
+		bk := tx.Bucket([]byte(namespace))
+		if bk == nil {
+			return nil
+		}
+		var err error
+		u, err = usageIn(tx, bk, namespace)
+		return err
+	})
+	if err != nil {
+		return Usage{}, b.wrap("usage", namespace, err)
+	}
+	return u, nil
+}
+
+// usageBucket holds one usage record per namespace: 16 bytes, the keys and
+// the bytes, big-endian. Its name starts with a NUL byte, which checkArgs
+// refuses in a namespace, so no namespace can be it. Every write of this
+// package keeps the records exact; a namespace written before records
+// existed gets one, counted once, at its next write.
+var usageBucket = []byte("\x00usage")
+
+// usageIn returns namespace's usage (bk is its bucket): the record, or a count
+// of the bucket when there is none yet.
+func usageIn(tx *bolt.Tx, bk *bolt.Bucket, namespace string) (Usage, error) {
+	if ub := tx.Bucket(usageBucket); ub != nil {
+		if v := ub.Get([]byte(namespace)); len(v) == 16 {
+			return Usage{Keys: int64(binary.BigEndian.Uint64(v)), Bytes: int64(binary.BigEndian.Uint64(v[8:]))}, nil
+		}
+	}
+	var u Usage
+	err := bk.ForEach(func(k, v []byte) error {
+		if v == nil && bk.Bucket(k) != nil {
+			return nil // a nested bucket: not written by this package
+		}
+		u.Keys++
+		u.Bytes += entryBytes(k, v)
+		return nil
+	})
+	return u, err
+}
+
+func putUsage(tx *bolt.Tx, namespace string, u Usage) error {
+	ub, err := tx.CreateBucketIfNotExists(usageBucket)
+	if err != nil {
+		return err
+	}
+	var v [16]byte
+	binary.BigEndian.PutUint64(v[:], uint64(u.Keys))
+	binary.BigEndian.PutUint64(v[8:], uint64(u.Bytes))
+	return ub.Put([]byte(namespace), v[:])
 }
 
 // Close releases the file and its lock. Calls after Close fail with ErrClosed.

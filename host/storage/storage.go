@@ -45,6 +45,9 @@ func checkArgs(ctx context.Context, op, namespace string, key []byte) error {
 	if namespace == "" {
 		return fmt.Errorf("storage: %s: empty namespace", op)
 	}
+	if namespace[0] == 0 {
+		return fmt.Errorf("storage: %s: namespace %q starts with a NUL byte, reserved for the store's own records", op, namespace)
+	}
 	if len(key) == 0 {
 		return fmt.Errorf("storage: %s namespace[%s]: empty key", op, namespace)
 	}
