@@ -76,11 +76,12 @@ var sightglassWorkload = bench.Workload{Name: results.Sightglass,
 	Doc: "compile, instantiate and execute of WASI commands in Sightglass's layout (built-in kernels, or --sightglass DIR)"}
 
 // prepareSightglass finds the workload's programs: those of o.Sightglass, or
-// the built-in kernels written out under tmp, kept when --bench selects a
-// figure of theirs.
+// the built-in kernels written out under tmp (in a default run, without
+// sightglass.SlowKernels), kept when --bench selects a figure of theirs.
 func prepareSightglass(o Options, tmp string) (*sightglassSet, error) {
 	dir, source := o.Sightglass, o.Sightglass
-	if dir == "" {
+	builtin := dir == ""
+	if builtin {
 		dir, source = filepath.Join(tmp, "kernels"), "built-in kernels"
 		if err := sightglass.WriteKernels(dir); err != nil {
 			return nil, err
@@ -89,6 +90,12 @@ func prepareSightglass(o Options, tmp string) (*sightglassSet, error) {
 	progs, err := sightglass.Discover(dir)
 	if err != nil {
 		return nil, err
+	}
+	if builtin && o.Bench.pattern == "." {
+		// A default run leaves out the slow kernels; --bench Sightglass
+		// runs them.
+		progs = slices.DeleteFunc(progs, func(p sightglass.Program) bool { return slices.Contains(sightglass.SlowKernels, p.Name) })
+		source += " (without " + strings.Join(sightglass.SlowKernels, ", ") + ", which --bench Sightglass adds)"
 	}
 	progs = slices.DeleteFunc(progs, func(p sightglass.Program) bool {
 		return !slices.ContainsFunc([]string{sightglass.PhaseCompile, sightglass.PhaseInstantiate, sightglass.PhaseExecute},

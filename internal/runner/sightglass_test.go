@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -91,5 +92,25 @@ func TestSightglassLoop(t *testing.T) {
 	}
 	if strings.Contains(string(txt), "program=ksp-sort") {
 		t.Errorf("wasmer.txt has figures of a program that failed on it:\n%s", txt)
+	}
+}
+
+// TestSightglassDefaultLeavesOutSlowKernels checks that a default run's
+// Sightglass workload leaves out sightglass.SlowKernels, and that selecting
+// the workload brings them back.
+func TestSightglassDefaultLeavesOutSlowKernels(t *testing.T) {
+	for _, tc := range []struct {
+		pattern string
+		want    bool
+	}{{".", false}, {"Sightglass", true}} {
+		o := Defaults()
+		o.Bench, _ = NewFilter(tc.pattern)
+		s, err := prepareSightglass(o, t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := slices.Contains(s.run.Programs, sightglass.SlowKernels[0]); got != tc.want {
+			t.Errorf("--bench %s: %s in the programs: %v, want %v (%v)", tc.pattern, sightglass.SlowKernels[0], got, tc.want, s.run.Programs)
+		}
 	}
 }
