@@ -99,7 +99,7 @@ func TestRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	eng, err := wazero.Open(engines0())
+	eng, err := wazero.Open(noDeadline())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,7 +133,7 @@ func TestKernels(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	eng, err := wazero.Open(engines0())
+	eng, err := wazero.Open(noDeadline())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,7 +11,8 @@ import (
 	"github.com/kspbench/kspbench/internal/sightglass"
 )
 
-func engines0() engines.Config { return engines.Config{NoDeadline: true} }
+// noDeadline is the engine configuration the Sightglass workload uses.
+func noDeadline() engines.Config { return engines.Config{NoDeadline: true} }
 
 // writeExpected runs p on eng and writes its output to the kernel's
 // .expected files in the source tree.
