@@ -2,7 +2,7 @@
 GO ?= go
 BIN := build/bin
 
-.PHONY: all test vet lint fmt-check plugin-test conformance bench run quick workers guests clean
+.PHONY: all test vet lint fmt-check plugin-test conformance bench run quick workers guests sightglass-kernels clean
 
 all: test
 
@@ -45,9 +45,18 @@ quick:
 workers:
 	$(GO) run ./cmd/kspbench workers --out $(BIN)
 
-## guests: rebuild the WAT test guests (needs wabt's wat2wasm).
+## guests: rebuild the WAT test guests (needs wabt's wat2wasm) and the C reference guest (needs clang and lld).
 guests:
 	sh conformance/testdata/build.sh
+	sh conformance/testdata/c/build.sh
+
+## sightglass-kernels: rebuild the Sightglass workload's built-in kernels (C, Go, Rust) from their sources,
+## reproducibly; then refresh their expected output. Needs Debian's clang lld wasi-libc
+## libclang-rt-14-dev-wasm32 rustc libstd-rust-dev-wasm32.
+sightglass-kernels:
+	GO=$(GO) sh internal/sightglass/kernels/build.sh
+	$(GO) test -count=1 -run 'TestKernels$$' ./internal/sightglass -args -update || true
+	$(GO) test -count=1 -run 'TestKernels' ./internal/sightglass
 
 clean:
 	rm -rf build

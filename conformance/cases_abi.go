@@ -30,7 +30,7 @@ var edgeHandlers = []string{
 
 func (e *Env) reference(o GuestOptions) (*Loaded, error) {
 	o.Handlers = referenceHandlers
-	return e.LoadGuest(Guest("reference"), o)
+	return e.LoadGuest(e.referenceWasm(), o)
 }
 
 func (e *Env) edge(o GuestOptions) (*Loaded, error) {

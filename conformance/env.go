@@ -30,6 +30,7 @@ type Env struct {
 	eng     engines.Engine
 	stores  map[string]*sharedStore
 	closers []func() error
+	cGuest  bool // the reference guest is its C build (the abi-c cases)
 }
 
 // Context returns the case's context.

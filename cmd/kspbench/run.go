@@ -21,7 +21,7 @@ func parseRunFlags(args []string, stderr io.Writer) (runner.Options, error) {
 	engs := fs.String("engines", strings.Join(o.Engines, ","), "comma-separated engines to measure: "+strings.Join(catalog.Names(), ", "))
 	benchRE := fs.String("bench", ".", "regexp per name level, as go test -bench: 'Call' runs a workload, 'Copy/size=64KiB' some of its figures; workloads: "+strings.Join(runner.WorkloadNames(), ", "))
 	fs.IntVar(&o.Count, "count", o.Count, "samples of every figure, per engine")
-	quick := fs.Bool("quick", false, "smoke run: 3 samples (min–max, not intervals: add --count 6 for those), 20ms timings, no conformance suite and no HTTP workload unless --bench names it")
+	quick := fs.Bool("quick", false, "smoke run: 3 samples (min–max, not intervals: add --count 6 for those), 20ms timings, no conformance suite and no HTTP or Sightglass workload unless --bench names it")
 	fs.StringVar(&o.PluginDir, "plugin", "", "plugin folder (plugin.yml and its wasm) to measure; default: plugins/cluster-monitor built from source")
 	fs.StringVar(&o.ABI, "abi", "auto", abiFlagUsage)
 	fs.StringVar(&o.Out, "out", "", "folder for the reports; default reports/<UTC timestamp>; refused when it holds results, unless --replace")
@@ -30,13 +30,15 @@ func parseRunFlags(args []string, stderr io.Writer) (runner.Options, error) {
 	fs.DurationVar(&o.BenchTime, "benchtime", o.BenchTime, "time per sample of each timed figure")
 	fs.IntVar(&o.Instances, "instances", o.Instances, "instances alive at once in the footprint workload")
 	fs.BoolVar(&o.Conformance, "conformance", o.Conformance, "run the conformance suite on every engine and put the matrix in the report")
+	fs.StringVar(&o.Sightglass, "sightglass", "", "folder of WASI programs in Sightglass's layout (a benchmark folder or a folder of them) for the Sightglass workload; default: the built-in kernels")
 	fs.StringVar(&o.Workers, "workers", "", "folder of prebuilt worker binaries (kspbench-<engine>); default: built from source")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, `usage: kspbench run [flags]
 
-Measures cold start, per-call overhead, memory copy, footprint, throughput and
-HTTP end to end on each engine, each engine in a worker process of its own, and
-writes benchstat-compatible reports.
+Measures cold start, per-call overhead, memory copy, footprint, throughput,
+HTTP end to end and compute (WASI programs in Sightglass's layout) on each
+engine, each engine in a worker process of its own, and writes
+benchstat-compatible reports.
 
 examples:
   kspbench run                                   # the default run, about 9 minutes on 2 cores
@@ -44,6 +46,7 @@ examples:
   kspbench run --quick --count 6                 # a quick run that benchstat's intervals and test can use
   kspbench run --plugin ./my-plugin --engines wazero,wasmtime
   kspbench run --bench 'Call/op=noop' --count 20 --out reports/noop
+  kspbench run --sightglass ../sightglass/benchmarks --bench 'Sightglass/program=(bz2|regex)$'
 
 flags:`)
 		fs.PrintDefaults()

@@ -116,6 +116,7 @@ func writeSummary(r *Run, c charts, displayDir string) string {
 	s.memoryCopy()
 	s.footprint()
 	s.throughput()
+	s.sightglass()
 	s.others()
 	s.conformance()
 	s.picking()
@@ -494,7 +495,7 @@ func (s *summary) others() {
 	for _, e := range r.Engines {
 		for _, b := range e.Benchmarks {
 			switch b.Family {
-			case familyColdStart, familyCall, familyCopy, familyFootprint, familyThroughput:
+			case familyColdStart, familyCall, familyCopy, familyFootprint, familyThroughput, familySightglass:
 				continue
 			}
 			if !slices.Contains(families, b.Family) {

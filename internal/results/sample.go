@@ -24,6 +24,7 @@ const (
 	Footprint  = "Footprint"
 	Throughput = "Throughput"
 	HTTP       = "HTTP"
+	Sightglass = "Sightglass"
 )
 
 // ReferenceGuest is the guest name of the project's reference guest in figure

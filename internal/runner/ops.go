@@ -120,6 +120,7 @@ func Serve(ctx context.Context, name string, stdin io.Reader, stdout io.Writer) 
 				TempDir: a.TempDir, BenchTime: time.Duration(a.BenchTimeNS), Instances: a.Instances})
 		},
 	}
+	ops[opSightglass] = sightglassOp(open)
 	if os.Getenv("KSPBENCH_TEST_FAULTS") == "1" {
 		ops[opFault] = fault
 	}

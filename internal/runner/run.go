@@ -40,7 +40,7 @@ type Options struct {
 	// Count is the number of samples of every figure, per engine.
 	Count int
 	// Quick is the smoke run: fewer samples, short timings, no conformance
-	// suite and no HTTP workload unless Bench names it.
+	// suite and no HTTP or Sightglass workload unless Bench names it.
 	Quick bool
 	// PluginDir is the plugin to measure; empty builds cluster-monitor
 	// from the source tree.
@@ -65,6 +65,12 @@ type Options struct {
 	// Replace lets Out be a folder that already holds results: its result
 	// files are removed first, so no stale result mixes with fresh ones.
 	Replace bool
+	// Sightglass is a folder of programs in Sightglass's layout (one
+	// benchmark folder or a folder of them) for the Sightglass workload;
+	// empty means the built-in kernels.
+	Sightglass string
+
+	sightglass *sightglassSet // the Sightglass workload's programs, once found
 }
 
 // Defaults returns the options of a default run.
@@ -127,6 +133,13 @@ func (o *Options) Validate() error {
 		if old := resultFiles(o.Out); len(old) > 0 {
 			return fmt.Errorf("--out %s already holds results (%s): pass --replace to remove them first, or choose another folder",
 				o.Out, strings.Join(old, ", "))
+		}
+	}
+	if o.Sightglass != "" {
+		if st, err := os.Stat(o.Sightglass); err != nil {
+			return fmt.Errorf("--sightglass: %w", err)
+		} else if !st.IsDir() {
+			return fmt.Errorf("--sightglass %s: not a folder", o.Sightglass)
 		}
 	}
 	if o.PluginDir != "" {
@@ -255,6 +268,11 @@ func Run(ctx context.Context, o Options, env Env) (string, error) {
 		return "", err
 	}
 	defer os.RemoveAll(tmp)
+	if slices.ContainsFunc(o.workloads(), func(w bench.Workload) bool { return w.Name == results.Sightglass }) {
+		if o.sightglass, err = prepareSightglass(o, tmp); err != nil {
+			return "", fmt.Errorf("run: %w", err)
+		}
+	}
 
 	// The plugin to measure.
 	if o.PluginDir == "" {
@@ -350,6 +368,11 @@ func Run(ctx context.Context, o Options, env Env) (string, error) {
 		// The reports below are written whatever happens to ctx now.
 		ctx = context.WithoutCancel(ctx)
 	}
+	if o.sightglass != nil {
+		if err := writeJSON(filepath.Join(o.Out, results.SightglassFile), o.sightglass.run); err != nil {
+			return "", err
+		}
+	}
 
 	// Reports.
 	info := report.RunInfo{Name: filepath.Base(o.Out), Started: started, Finished: time.Now().UTC(), Count: o.Count,
@@ -402,8 +425,9 @@ func (o *Options) workloads() []bench.Workload {
 	workloads := selectedWorkloads(o.Bench)
 	if o.Quick && o.Bench.pattern == "." {
 		// A smoke run leaves out the end-to-end HTTP workload, which starts
-		// servers per engine; --quick --bench HTTP runs it.
-		workloads = slices.DeleteFunc(workloads, func(w bench.Workload) bool { return w.Name == results.HTTP })
+		// servers per engine, and the Sightglass kernels, which compile
+		// megabytes of wasm per sample; --quick --bench HTTP runs one.
+		workloads = slices.DeleteFunc(workloads, func(w bench.Workload) bool { return w.Name == results.HTTP || w.Name == results.Sightglass })
 	}
 	return workloads
 }
@@ -413,10 +437,12 @@ func (o *Options) workloads() []bench.Workload {
 func sample(ctx context.Context, runs []*engineRun, o Options, prog *Progress) error {
 	workloads := o.workloads()
 	timedLoop := func(w bench.Workload) bool { return w.Name == results.Call || w.Name == results.Copy }
-	warmups := len(workloads)
-	if o.Quick {
-		warmups = len(slices.DeleteFunc(slices.Clone(workloads), func(w bench.Workload) bool { return !timedLoop(w) }))
+	// Sightglass figures start from scratch every time (compile,
+	// instantiate, execute): nothing to warm up.
+	warmedUp := func(w bench.Workload) bool {
+		return w.Name != results.Sightglass && (!o.Quick || timedLoop(w))
 	}
+	warmups := len(slices.DeleteFunc(slices.Clone(workloads), func(w bench.Workload) bool { return !warmedUp(w) }))
 	total := (o.Count*len(workloads) + warmups) * len(runs)
 	prog.start(total)
 	for sample := -1; sample < o.Count; sample++ {
@@ -424,7 +450,7 @@ func sample(ctx context.Context, runs []*engineRun, o Options, prog *Progress) e
 		for _, i := range order {
 			r := runs[i]
 			for _, w := range workloads {
-				if sample < 0 && o.Quick && !timedLoop(w) {
+				if sample < 0 && !warmedUp(w) {
 					continue // a smoke run warms up only the timed loops
 				}
 				label := fmt.Sprintf("sample %d/%d · %s · %s", sample+1, o.Count, r.name, w.Name)
@@ -434,9 +460,12 @@ func sample(ctx context.Context, runs []*engineRun, o Options, prog *Progress) e
 				prog.tick(label)
 				var samples []results.Sample
 				var err error
-				if w.Name == results.HTTP {
+				switch w.Name {
+				case results.HTTP:
 					samples, err = runHTTP(ctx, r, o)
-				} else {
+				case results.Sightglass:
+					samples, err = runSightglass(ctx, r, o.sightglass, prog)
+				default:
 					samples, err = r.w.Bench(ctx, BenchArgs{Workload: w.Name, PluginDir: o.PluginDir, ABI: o.ABI, TempDir: r.tmp,
 						BenchTimeNS: int64(o.BenchTime), Instances: o.Instances})
 				}
@@ -527,7 +556,7 @@ func WorkloadNames() []string {
 // outside.
 func allWorkloads() []bench.Workload {
 	return append(bench.Workloads(), bench.Workload{Name: httpWorkload,
-		Doc: "requests per second and latency percentiles through kspbench serve, beside a native Go handler"})
+		Doc: "requests per second and latency percentiles through kspbench serve, beside a native Go handler"}, sightglassWorkload)
 }
 
 // shuffled returns the order of n engines for a sample: a permutation drawn
