@@ -43,13 +43,18 @@ type directEngine struct {
 	cfg      engines.Config
 	info     engines.Info
 	engine   *C.wasm_engine_t
-	linker   *C.wasmtime_linker_t
+	linker   *C.wasmtime_linker_t // ABI v1's env table and WASI
 	epoch    C.int // KSPD_EPOCH_CALLBACK, or KSPD_EPOCH_OFF with NoDeadline
 	cache    *engines.DiskCache
 	settings string
 
 	mu     sync.RWMutex // guards closed against use of the engine after Close
 	closed bool
+
+	// linkers holds a linker per other ABI profile (their env tables share
+	// names with v1's at other types), made on first use.
+	linkersMu sync.Mutex
+	linkers   map[string]*C.wasmtime_linker_t
 }
 
 var (
@@ -112,7 +117,7 @@ func openDirect(cfg engines.Config) (engines.Engine, error) {
 	if cfg.CacheDir != "" {
 		e.cache = &engines.DiskCache{Dir: cfg.CacheDir}
 	}
-	linker, err := newCLinker(e.engine, true)
+	linker, err := newCLinker(e.engine, true, abi.HostFuncs)
 	if err != nil {
 		C.wasm_engine_delete(e.engine)
 		return nil, err
@@ -144,9 +149,10 @@ func cBool(b bool) C.int {
 	return 0
 }
 
-// newCLinker makes a linker with every host function of abi.HostFuncs, and
-// WASI when wasi is set. The function types are made here, for this engine.
-func newCLinker(engine *C.wasm_engine_t, wasi bool) (*C.wasmtime_linker_t, error) {
+// newCLinker makes a linker with every host function of funcs (a profile's
+// env table; the trampoline passes the index in it), and WASI when wasi is
+// set. The function types are made here, for this engine.
+func newCLinker(engine *C.wasm_engine_t, wasi bool, funcs []abi.HostFunc) (*C.wasmtime_linker_t, error) {
 	linker := C.wasmtime_linker_new(engine)
 	if wasi {
 		if err := C.wasmtime_linker_define_wasi(linker); err != nil {
@@ -155,8 +161,8 @@ func newCLinker(engine *C.wasm_engine_t, wasi bool) (*C.wasmtime_linker_t, error
 		}
 	}
 	mod, modLen := cString(abi.ImportModule)
-	for i := range abi.HostFuncs {
-		hf := &abi.HostFuncs[i]
+	for i := range funcs {
+		hf := &funcs[i]
 		params, err := valKinds(hf.Type.Params)
 		if err != nil {
 			C.wasmtime_linker_delete(linker)
@@ -232,8 +238,9 @@ func (e *directEngine) Compile(ctx context.Context, wasm []byte, cfg engines.Mod
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("wasmtime: compile: %w", err)
 	}
-	if name := cfg.ProfileName(); name != abi.V1.Name {
-		return nil, fmt.Errorf("%w: wasmtime direct variant: ABI profile %s is not supported yet (its linker binds ABI v1's env imports only); run this plugin on the binding variant (wasmtime) instead", engines.ErrCompile, name)
+	linker, err := e.linkerFor(cfg)
+	if err != nil {
+		return nil, err
 	}
 	limit := cfg.MemoryLimitPages
 	if limit == 0 {
@@ -246,9 +253,30 @@ func (e *directEngine) Compile(ctx context.Context, wasm []byte, cfg engines.Mod
 	if err != nil {
 		return nil, err
 	}
-	mod := &directModule{eng: e, mod: m, memoryBytes: int64(limit) * abi.PageSize}
+	mod := &directModule{eng: e, mod: m, memoryBytes: int64(limit) * abi.PageSize, linker: linker, hostFuncs: cfg.HostFuncs()}
 	mod.exports = cExports(m)
 	return mod, nil
+}
+
+// linkerFor returns the linker of the module's ABI profile.
+func (e *directEngine) linkerFor(cfg engines.ModuleConfig) (*C.wasmtime_linker_t, error) {
+	if cfg.ProfileName() == abi.V1.Name {
+		return e.linker, nil
+	}
+	e.linkersMu.Lock()
+	defer e.linkersMu.Unlock()
+	if l, ok := e.linkers[cfg.ProfileName()]; ok {
+		return l, nil
+	}
+	l, err := newCLinker(e.engine, true, cfg.HostFuncs())
+	if err != nil {
+		return nil, err
+	}
+	if e.linkers == nil {
+		e.linkers = map[string]*C.wasmtime_linker_t{}
+	}
+	e.linkers[cfg.ProfileName()] = l
+	return l, nil
 }
 
 // compile compiles wasm, or deserializes it from the cache, as the binding
@@ -306,6 +334,9 @@ func (e *directEngine) Close(context.Context) error {
 	}
 	e.closed = true
 	C.wasmtime_linker_delete(e.linker)
+	for _, l := range e.linkers {
+		C.wasmtime_linker_delete(l)
+	}
 	C.wasm_engine_delete(e.engine)
 	return nil
 }
@@ -317,6 +348,9 @@ type directModule struct {
 	eng         *directEngine
 	exports     abi.Exports
 	memoryBytes int64
+	// linker holds the env table of the module's profile, hostFuncs.
+	linker    *C.wasmtime_linker_t
+	hostFuncs []abi.HostFunc
 
 	mu     sync.RWMutex // guards mod and pre against Close during Instantiate
 	mod    *C.wasmtime_module_t
@@ -337,7 +371,7 @@ func (m *directModule) instancePre() (*C.wasmtime_instance_pre_t, string) {
 	m.preMu.Lock()
 	defer m.preMu.Unlock()
 	if m.pre == nil && m.preErr == "" {
-		if err := C.wasmtime_linker_instantiate_pre(m.eng.linker, m.mod, &m.pre); err != nil {
+		if err := C.wasmtime_linker_instantiate_pre(m.linker, m.mod, &m.pre); err != nil {
 			m.preErr = describeText(takeError(err))
 		}
 	}

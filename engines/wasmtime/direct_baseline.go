@@ -53,7 +53,7 @@ func (e *directEngine) Baseline(ctx context.Context, wasm []byte) (engines.Basel
 		}
 	}
 	var err error
-	if b.linker, err = newCLinker(engine, false); err != nil {
+	if b.linker, err = newCLinker(engine, false, abi.HostFuncs); err != nil {
 		b.Close(ctx)
 		return nil, fmt.Errorf("wasmtime baseline: %w", err)
 	}

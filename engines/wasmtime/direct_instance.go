@@ -27,6 +27,9 @@ import (
 // never closed is never freed, as in the binding variant.
 type directInstance struct {
 	eng     *directEngine
+	// hostFuncs is the env table of the module's profile: host function
+	// index i of the trampoline is hostFuncs[i].
+	hostFuncs []abi.HostFunc
 	exports abi.Exports
 	imports abi.Imports
 	slot    uint32
@@ -92,7 +95,7 @@ func (m *directModule) Instantiate(ctx context.Context, imports abi.Imports) (en
 	if preErr != "" {
 		return nil, fmt.Errorf("%w: wasmtime: %s", engines.ErrInstantiate, preErr)
 	}
-	in := &directInstance{eng: e, exports: m.exports, imports: imports, funcs: map[string]*directFunction{}}
+	in := &directInstance{eng: e, hostFuncs: m.hostFuncs, exports: m.exports, imports: imports, funcs: map[string]*directFunction{}}
 	in.interruptFn = in.interrupt
 	slot, err := receivers.add(in)
 	if err != nil {
@@ -117,7 +120,7 @@ func (m *directModule) Instantiate(ctx context.Context, imports abi.Imports) (en
 	in.callCtx = ctx
 	in.calls++
 	name, n := cString(abi.ExportMemory)
-	cerr = C.kspd_instantiate(pre, e.linker, m.mod, in.sctx, in.d, name, n)
+	cerr = C.kspd_instantiate(pre, m.linker, m.mod, in.sctx, in.d, name, n)
 	in.calls--
 	in.callCtx = nil
 	if armed {
@@ -388,7 +391,7 @@ func (in *directInstance) Allocate(ctx context.Context, n uint32) (uint32, error
 // with the context of the call in progress. An error or a panic becomes a
 // trap, and the instance keeps the error for the call it ends.
 func (in *directInstance) host(index int, cctx *C.wasmtime_context_t, args []rawVal, mem []byte) (trap *C.wasm_trap_t) {
-	hf := &abi.HostFuncs[index]
+	hf := &in.hostFuncs[index]
 	size := max(len(hf.Type.Params), len(hf.Type.Results))
 	var stack []uint64
 	if in.hostDepth == 0 && size <= len(in.hostStack) {
