@@ -206,6 +206,9 @@ func (e *directEngine) Unsupported(f engines.Feature) string {
 	if f == engines.FeatureInterrupt && e.cfg.NoDeadline {
 		return "wasmtime: opened with NoDeadline: without epoch interruption a running call cannot be ended"
 	}
+	if f == engines.FeatureSleepInterrupt {
+		return "wasmtime variant direct: WASI poll_oneoff is Wasmtime's own, which sleeps inside Rust where epoch interruption cannot end it"
+	}
 	return ""
 }
 
