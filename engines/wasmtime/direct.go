@@ -153,6 +153,10 @@ func newCLinker(engine *C.wasm_engine_t, wasi bool) (*C.wasmtime_linker_t, error
 			C.wasmtime_linker_delete(linker)
 			return nil, fmt.Errorf("wasmtime: define WASI: %s", takeError(err))
 		}
+		if err := defineDirectPoll(linker); err != nil { // sleeps end with the call (direct_poll.go)
+			C.wasmtime_linker_delete(linker)
+			return nil, err
+		}
 	}
 	mod, modLen := cString(abi.ImportModule)
 	for i := range abi.HostFuncs {
@@ -205,9 +209,6 @@ func (e *directEngine) Info() engines.Info { return e.info }
 func (e *directEngine) Unsupported(f engines.Feature) string {
 	if f == engines.FeatureInterrupt && e.cfg.NoDeadline {
 		return "wasmtime: opened with NoDeadline: without epoch interruption a running call cannot be ended"
-	}
-	if f == engines.FeatureSleepInterrupt {
-		return "wasmtime variant direct: WASI poll_oneoff is Wasmtime's own, which sleeps inside Rust where epoch interruption cannot end it"
 	}
 	return ""
 }
