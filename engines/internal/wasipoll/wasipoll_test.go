@@ -80,3 +80,20 @@ func TestNanosSaturates(t *testing.T) {
 		t.Error("nanos does not saturate")
 	}
 }
+
+// TestAbsoluteMonotonicClock checks that an absolute monotonic deadline is
+// read against the engine's clock (Clocks.Monotonic), not the host's.
+func TestAbsoluteMonotonicClock(t *testing.T) {
+	mem := make(flatMemory, 4096)
+	sub := mem[0:48]
+	sub[8] = EventClock
+	binary.LittleEndian.PutUint32(sub[16:], ClockMonotonic)
+	binary.LittleEndian.PutUint64(sub[24:], uint64(1030*time.Millisecond))
+	binary.LittleEndian.PutUint16(sub[40:], SubscriptionAbstime)
+	clocks := Clocks{Monotonic: func() uint64 { return uint64(time.Second) }}
+	start := time.Now()
+	errno, err := PollOneoff(context.Background(), mem, clocks, 0, 512, 1, 1024)
+	if elapsed := time.Since(start); err != nil || errno != ErrnoSuccess || elapsed < 30*time.Millisecond || elapsed > 2*time.Second {
+		t.Errorf("deadline 30ms ahead on the engine's clock: errno %d, err %v, after %v", errno, err, elapsed)
+	}
+}
