@@ -12,6 +12,9 @@ const (
 	FeatureMemoryLimit Feature = "memory-limit"
 	// FeatureCache: Config.CacheDir keeps compiled code across processes.
 	FeatureCache Feature = "compilation-cache"
+	// FeatureSleepInterrupt: a call whose guest sleeps in WASI poll_oneoff
+	// (a Go guest's time.Sleep) ends when its context is done.
+	FeatureSleepInterrupt Feature = "wasi-sleep-interrupt"
 )
 
 // FeatureReporter is implemented by an Engine that lacks a feature. An engine

@@ -159,6 +159,10 @@ func newCLinker(engine *C.wasm_engine_t, wasi bool, funcs []abi.HostFunc) (*C.wa
 			C.wasmtime_linker_delete(linker)
 			return nil, fmt.Errorf("wasmtime: define WASI: %s", takeError(err))
 		}
+		if err := defineDirectPoll(linker); err != nil { // sleeps end with the call (direct_poll.go)
+			C.wasmtime_linker_delete(linker)
+			return nil, err
+		}
 	}
 	mod, modLen := cString(abi.ImportModule)
 	for i := range funcs {

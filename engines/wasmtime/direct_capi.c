@@ -50,6 +50,7 @@ int kspd_available(void) {
 	    (const void *)wasmtime_instance_pre_delete,
 	    (const void *)wasmtime_instance_pre_instantiate,
 	    (const void *)wasmtime_linker_define_func_unchecked,
+	    (const void *)wasmtime_linker_allow_shadowing,
 	    (const void *)wasmtime_linker_define_wasi,
 	    (const void *)wasmtime_linker_delete,
 	    (const void *)wasmtime_linker_instantiate,

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
+	"time"
 	"unsafe"
 
 	"github.com/kspbench/kspbench/abi"
@@ -77,6 +78,9 @@ type directInstance struct {
 	stop        func() bool
 	fired       sync.WaitGroup
 	interruptFn func()
+
+	// wasiBase is when the store got its WASI context (see poll.go).
+	wasiBase time.Time
 }
 
 var _ abi.Guest = (*directInstance)(nil)
@@ -113,6 +117,7 @@ func (m *directModule) Instantiate(ctx context.Context, imports abi.Imports) (en
 		return nil, fmt.Errorf("%w: wasmtime: new store: %s", engines.ErrInstantiate, msg)
 	}
 	in.sctx = C.wasmtime_store_context(in.store)
+	in.wasiBase = time.Now() // the origin of the guest's monotonic clock (direct_poll.go)
 	in.flag = interruptFlag{(*atomic.Int32)(unsafe.Pointer(&in.d.interrupt))}
 
 	// A start function runs inside instantiation: under ctx, as a call.
@@ -391,6 +396,9 @@ func (in *directInstance) Allocate(ctx context.Context, n uint32) (uint32, error
 // with the context of the call in progress. An error or a panic becomes a
 // trap, and the instance keeps the error for the call it ends.
 func (in *directInstance) host(index int, cctx *C.wasmtime_context_t, args []rawVal, mem []byte) (trap *C.wasm_trap_t) {
+	if index == directPollIndex {
+		return in.poll(cctx, args, mem)
+	}
 	hf := &in.hostFuncs[index]
 	size := max(len(hf.Type.Params), len(hf.Type.Results))
 	var stack []uint64

@@ -25,6 +25,12 @@
 // a clock that ticks the epoch every few milliseconds and ends calls at their
 // context's deadline only, and reports that through engines.FeatureReporter.
 //
+// A guest asleep in WASI poll_oneoff (any Go guest's time.Sleep) is out of
+// epoch interruption's reach: Wasmtime's own poll_oneoff sleeps inside Rust.
+// Both variants therefore shadow that import on their linkers with the
+// adapter's own (poll.go, package engines/internal/wasipoll), whose sleep
+// ends when the call's context does, trapping with the context's error.
+//
 // # The direct variant
 //
 // With engines.Config.Variant "direct" (VariantDirect) the engine runs the same

@@ -66,6 +66,8 @@ type instance struct {
 	// deadlineSet says that, in ticker mode, the store's deadline is not
 	// never.
 	deadlineSet bool
+	// wasiBase is when the store got its WASI context (see poll.go).
+	wasiBase time.Time
 }
 
 func (m *module) Instantiate(ctx context.Context, imports abi.Imports) (engines.Instance, error) {
@@ -97,6 +99,7 @@ func (m *module) Instantiate(ctx context.Context, imports abi.Imports) (engines.
 	e.byContext.Store(in.ctxKey, in)
 	in.store.Limiter(m.memoryBytes, -1, -1, -1, -1)
 	in.store.SetWasi(wt.NewWasiConfig())
+	in.wasiBase = time.Now() // the origin of the guest's monotonic clock (poll.go)
 
 	// A start function runs inside Instantiate: under ctx, as a call.
 	err := in.run(ctx, func(s wt.Storelike) (err error) {

@@ -157,6 +157,9 @@ func (e *Engine) defineImports(linker *wt.Linker, hostFuncs []abi.HostFunc) erro
 	if err := linker.DefineWasi(); err != nil {
 		return fmt.Errorf("wasmtime: define WASI: %w", err)
 	}
+	if err := e.definePoll(linker); err != nil { // sleeps end with the call (poll.go)
+		return err
+	}
 	for i := range hostFuncs {
 		hf := &hostFuncs[i]
 		ty := wt.NewFuncType(valTypes(hf.Type.Params), valTypes(hf.Type.Results))

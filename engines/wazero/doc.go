@@ -6,5 +6,7 @@
 // engines.Info when it fell back to the interpreter; ends runaway calls through
 // wazero's close-on-context-done; caps memory with WithMemoryLimitPages; and
 // binds host imports as api.GoModuleFunc, calling exports with CallWithStack,
-// which are wazero's fastest paths.
+// which are wazero's fastest paths. A guest asleep in WASI poll_oneoff is
+// ended by its call's context too, through a per-instance nanosleep
+// (sleep.go): close-on-context-done cannot reach a host function.
 package wazero

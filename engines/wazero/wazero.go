@@ -226,13 +226,15 @@ func (m *module) Instantiate(ctx context.Context, imports abi.Imports) (engines.
 	// are a fake clock and a deterministic random source, which would make
 	// guests behave differently here than on the other engines (and make
 	// their randomness predictable).
+	// Sleeps end with the call's context (sleep.go).
+	in := &instance{rt: m.rt, imports: imports, funcs: map[string]*function{}}
 	cfg := wazero.NewModuleConfig().WithName("").WithStartFunctions().
-		WithSysWalltime().WithSysNanotime().WithSysNanosleep().WithRandSource(rand.Reader)
+		WithSysWalltime().WithSysNanotime().WithNanosleep(in.nanosleep).WithRandSource(rand.Reader)
 	mod, err := m.rt.InstantiateModule(ctx, m.compiled, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("%w: wazero: %w", engines.ErrInstantiate, err)
 	}
-	in := &instance{mod: mod, rt: m.rt, imports: imports, funcs: map[string]*function{}}
+	in.mod = mod
 	if mem := mod.Memory(); mem != nil {
 		in.mem = memory{mem}
 	}
@@ -302,7 +304,7 @@ func (in *instance) Allocate(ctx context.Context, n uint32) (uint32, error) {
 	defer func() { in.allocDepth-- }()
 	a := in.allocs[d]
 	a.stack[0] = uint64(n)
-	if err := a.fn.CallWithStack(ctx, a.stack[:]); err != nil {
+	if err := a.fn.CallWithStack(in.wrap(ctx), a.stack[:]); err != nil {
 		return 0, fmt.Errorf("%w: %w", abi.ErrAllocate, err)
 	}
 	return uint32(a.stack[0]), nil
