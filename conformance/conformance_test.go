@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/kspbench/kspbench/conformance"
+	"github.com/kspbench/kspbench/engines"
 	"github.com/kspbench/kspbench/internal/catalog"
 	"github.com/kspbench/kspbench/internal/results"
 	"github.com/kspbench/kspbench/internal/runner"
@@ -178,6 +179,39 @@ func TestWorkerProtocolVersion(t *testing.T) {
 	defer w.Close()
 	if h := w.Hello(); h.Protocol != worker.ProtocolVersion || h.Kspbench == "" {
 		t.Errorf("hello %+v: want protocol %d and the worker's stamped version", h, worker.ProtocolVersion)
+	}
+}
+
+// TestNoDeadlineConfiguration runs the deadline case on wazero's
+// no-deadline configuration in a real worker: the worker reports the
+// configuration, the case is unsupported with the reason the report uses,
+// and the worker, whose guest still loops, is restarted.
+func TestNoDeadlineConfiguration(t *testing.T) {
+	root, err := workerbin.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	dir := t.TempDir()
+	bin, err := workerbin.Build(ctx, workerbin.GoTool(), root, "wazero", dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := runner.StartClient(ctx, "wazero:no-deadline", bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	if h := w.Hello(); h.Config != "no-deadline" || w.Engine() != "wazero:no-deadline" {
+		t.Errorf("hello %+v, engine %q: want configuration no-deadline", h, w.Engine())
+	}
+	pid := w.Hello().PID
+	r := runner.RunCase(ctx, w, runner.SuiteArgs{Case: "abi/deadline", TempDir: filepath.Join(dir, "cases"), DeadlineMS: 100})
+	if r.Outcome != results.Unsupported || !strings.Contains(r.Detail, engines.NoDeadlineReason) {
+		t.Errorf("abi/deadline: %s: %s; want unsupported: %s", r.Outcome, r.Detail, engines.NoDeadlineReason)
+	}
+	if w.Hello().PID == pid {
+		t.Error("the worker left with a looping guest was not restarted")
 	}
 }
 

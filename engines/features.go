@@ -14,6 +14,10 @@ const (
 	FeatureCache Feature = "compilation-cache"
 )
 
+// NoDeadlineReason is why an engine opened with Config.NoDeadline lacks
+// FeatureInterrupt, in the words the conformance matrix and the report use.
+const NoDeadlineReason = "no-deadline configuration: a looping guest hangs the call"
+
 // FeatureReporter is implemented by an Engine that lacks a feature. An engine
 // that does not implement it has every feature.
 type FeatureReporter interface {

@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/kspbench/kspbench/internal/catalog"
 	"github.com/kspbench/kspbench/internal/runner"
 )
 
@@ -18,7 +17,8 @@ func parseRunFlags(args []string, stderr io.Writer) (runner.Options, error) {
 	o := runner.Defaults()
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	engs := fs.String("engines", strings.Join(o.Engines, ","), "comma-separated engines to measure: "+strings.Join(catalog.Names(), ", "))
+	engs := fs.String("engines", strings.Join(o.Engines, ","), "comma-separated engine configurations to measure, engine[:config] (kspbench engines lists them); "+
+		"the default measures each engine's safe default on everything and its no-deadline configuration on the price-of-safety figures only")
 	benchRE := fs.String("bench", ".", "regexp per name level, as go test -bench: 'Call' runs a workload, 'Copy/size=64KiB' some of its figures; workloads: "+strings.Join(runner.WorkloadNames(), ", "))
 	fs.IntVar(&o.Count, "count", o.Count, "samples of every figure, per engine")
 	quick := fs.Bool("quick", false, "smoke run: 3 samples, short timings, no conformance suite and no HTTP workload unless --bench names it (about a minute)")
@@ -40,6 +40,7 @@ examples:
   kspbench run                                   # the default run, about 9 minutes on 2 cores
   kspbench run --quick                           # a smoke run, about a minute
   kspbench run --plugin ./my-plugin --engines wazero,wasmtime
+  kspbench run --engines wazero,wazero:no-deadline,wasmtime:no-deadline --bench Call
   kspbench run --bench 'Call/op=noop' --count 20 --out reports/noop
 
 flags:`)
@@ -64,6 +65,10 @@ flags:`)
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if set["engines"] {
+		// Configurations named explicitly are measured on everything.
+		o.SafetyOnly = nil
+	}
 	if *quick {
 		o.QuickDefaults(func(name string) bool { return set[name] })
 	}

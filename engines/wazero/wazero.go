@@ -7,12 +7,15 @@ import (
 	"fmt"
 	"runtime"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/kspbench/kspbench/abi"
 	"github.com/kspbench/kspbench/engines"
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/experimental"
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 	"github.com/tetratelabs/wazero/sys"
 	"golang.org/x/sys/cpu"
@@ -35,9 +38,10 @@ func init() { engines.Register(Name, engines.DriverFunc(Open)) }
 // Engine is the wazero engine. It keeps one wazero.Runtime per memory limit in
 // use, since wazero sets the limit per runtime.
 type Engine struct {
-	cfg   engines.Config
-	info  engines.Info
-	cache wazero.CompilationCache
+	cfg     engines.Config
+	info    engines.Info
+	cache   wazero.CompilationCache
+	workers int // compilation workers (experimental.WithCompilationWorkers)
 
 	mu       sync.Mutex
 	runtimes map[uint32]*runtimeWithHost
@@ -45,11 +49,24 @@ type Engine struct {
 }
 
 // Open opens a wazero engine.
+//
+// # Notes
+//
+// By default calls end when their context is done (wazero's
+// WithCloseOnContextDone), which costs a goroutine per call and an exit check
+// at every loop header; Config.NoDeadline leaves that out, and a looping
+// guest then runs until the process ends. Modules compile on
+// Config.CompileWorkers goroutines, GOMAXPROCS when zero: wazero alone
+// compiles on one.
 func Open(cfg engines.Config) (engines.Engine, error) {
 	if cfg.Variant != "" {
 		return nil, engines.UnknownVariant(Name, cfg.Variant)
 	}
-	e := &Engine{cfg: cfg, runtimes: map[uint32]*runtimeWithHost{}}
+	e := &Engine{cfg: cfg, runtimes: map[uint32]*runtimeWithHost{}, workers: cfg.CompileWorkers}
+	workersFrom := "Config.CompileWorkers"
+	if e.workers <= 0 {
+		e.workers, workersFrom = runtime.GOMAXPROCS(0), "GOMAXPROCS"
+	}
 	if cfg.CacheDir != "" {
 		c, err := wazero.NewCompilationCacheWithDir(cfg.CacheDir)
 		if err != nil {
@@ -58,15 +75,48 @@ func Open(cfg engines.Config) (engines.Engine, error) {
 		e.cache = c
 	}
 	e.info = engines.Info{Name: Name, Version: engines.ModuleVersion(modulePath, pinnedVersion)}
+	var notes []string
 	switch supported, why := compilerSupported(); {
 	case cfg.Interpreter:
-		e.info.Mode, e.info.Notes = "interpreter", "interpreter requested"
+		e.info.Mode = "interpreter"
+		notes = append(notes, "interpreter requested")
 	case supported:
 		e.info.Mode = "compiler"
 	default:
-		e.info.Mode, e.info.Notes = "interpreter", "fell back to the interpreter: "+why
+		e.info.Mode = "interpreter"
+		notes = append(notes, "fell back to the interpreter: "+why)
 	}
+	if e.info.Mode == "compiler" {
+		w := strconv.Itoa(e.workers) + " workers"
+		if e.workers == 1 {
+			w = "1 worker"
+		}
+		notes = append(notes, "compiles on "+w+" ("+workersFrom+")")
+	}
+	if cfg.NoDeadline {
+		notes = append(notes, "no close-on-context-done: "+engines.NoDeadlineReason)
+	}
+	e.info.Notes = strings.Join(notes, "; ")
 	return e, nil
+}
+
+// Unsupported implements engines.FeatureReporter: without close-on-context-done
+// (Config.NoDeadline) a call does not end when its context is done.
+func (e *Engine) Unsupported(f engines.Feature) string {
+	if f == engines.FeatureInterrupt && e.cfg.NoDeadline {
+		return engines.NoDeadlineReason
+	}
+	return ""
+}
+
+// runtimeConfig is the wazero.RuntimeConfig of this engine's runtimes (and of
+// its baseline's), without a memory limit or cache.
+func (e *Engine) runtimeConfig() wazero.RuntimeConfig {
+	rc := wazero.NewRuntimeConfig()
+	if e.info.Mode == "interpreter" {
+		rc = wazero.NewRuntimeConfigInterpreter()
+	}
+	return rc.WithCloseOnContextDone(!e.cfg.NoDeadline)
 }
 
 // Info implements engines.Engine.
@@ -83,11 +133,7 @@ func (e *Engine) runtime(ctx context.Context, limit uint32) (*runtimeWithHost, e
 	if r, ok := e.runtimes[limit]; ok {
 		return r, nil
 	}
-	rc := wazero.NewRuntimeConfig()
-	if e.info.Mode == "interpreter" {
-		rc = wazero.NewRuntimeConfigInterpreter()
-	}
-	rc = rc.WithCloseOnContextDone(true).WithMemoryLimitPages(limit)
+	rc := e.runtimeConfig().WithMemoryLimitPages(limit)
 	if e.cache != nil {
 		rc = rc.WithCompilationCache(e.cache)
 	}
@@ -117,7 +163,7 @@ func (e *Engine) Compile(ctx context.Context, wasm []byte, cfg engines.ModuleCon
 	if err != nil {
 		return nil, err
 	}
-	cm, err := r.CompileModule(ctx, wasm)
+	cm, err := r.CompileModule(experimental.WithCompilationWorkers(ctx, e.workers), wasm)
 	if err != nil {
 		return nil, fmt.Errorf("%w: wazero: %w", engines.ErrCompile, err)
 	}
