@@ -129,6 +129,7 @@ func Open(cfg engines.Config) (engines.Engine, error) {
 		"universal engine; wasm.h served by " + lib,
 		"memory limit applied by rewriting each module's memory maximum",
 		"no interruption of running calls",
+		"compiles with Wasmer's own parallelism, which wasmer-go does not let the host set",
 	}
 	if cfg.NoDeadline {
 		notes = append(notes, "no-deadline configuration: identical to the default, which cannot interrupt a call either")

@@ -255,7 +255,8 @@ func (s *summary) callOverhead() {
 	}
 	s.section("Per-call overhead", chart, callOverheadChart)
 	s.b.WriteString("*harness*: through kspbench's engine interface; *engine API*: the binding called directly. " +
-		"For `hostcall`, the time of one host call. The target: the harness adds at most 5% or 20 ns, whichever is larger (medians).\n\n")
+		"For `hostcall`, the time of one host call. The target: the harness adds at most 5% or 20 ns, whichever is larger (medians). " +
+		"The engine API figure runs the engine in the same configuration as the harness figure beside it: " + s.baselineConfigs() + ".\n\n")
 	t := table{head: []string{"op", "engine", "harness", "engine API", "overhead", "within target"}}
 	for _, op := range ops {
 		for _, e := range r.Engines {
@@ -291,6 +292,27 @@ func (s *summary) callOverhead() {
 	}
 	t.write(&s.b)
 	s.rest(familyCall)
+}
+
+// baselineConfigs says in which configuration each engine's engine-API
+// baseline ran: the configuration of its column.
+func (s *summary) baselineConfigs() string {
+	var parts []string
+	for _, e := range s.r.Engines {
+		c, err := catalog.ParseConfiguration(e.Name)
+		if err != nil {
+			continue
+		}
+		what := "`" + c.ID() + "`"
+		if c.IsDefault() {
+			what += " (its safe default)"
+		}
+		parts = append(parts, what)
+	}
+	if len(parts) == 0 {
+		return "each engine's own"
+	}
+	return strings.Join(parts, ", ")
 }
 
 // withinTarget reports whether the harness adds at most 5% or 20 ns to the
