@@ -21,7 +21,7 @@ import (
 )
 
 var (
-	engineList = flag.String("engines", strings.Join(catalog.On(runtime.GOOS, runtime.GOARCH), ","), "engines to run the suite on, each in a worker process of its own")
+	engineList = flag.String("engines", strings.Join(catalog.On(runtime.GOOS, runtime.GOARCH), ","), "engines to run the suite on, each in a worker process of its own; engine:config names a configuration (kspbench engines)")
 	matrixDir  = flag.String("matrix", "", "folder for matrix.md and matrix.json; default reports/conformance in the source tree")
 	caseFilter = flag.String("case", "", "run only the cases whose name contains this")
 )
@@ -74,7 +74,11 @@ func TestConformance(t *testing.T) {
 }
 
 func runEngine(t *testing.T, ctx context.Context, root, engine, clusterMonitor, dir string) results.EngineRun {
-	bin, err := workerbin.Build(ctx, workerbin.GoTool(), root, engine, dir)
+	conf, err := catalog.ParseConfiguration(engine)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin, err := workerbin.Build(ctx, workerbin.GoTool(), root, conf.Engine, dir)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -229,7 +229,7 @@ func Calls(_ context.Context, c Config) ([]Sample, error) {
 			}
 		})
 	}
-	routes, err := routeCalls(ctx, c, fx.eng)
+	routes, err := routeCalls(ctx, c)
 	if err != nil {
 		return nil, err
 	}
@@ -279,6 +279,7 @@ func Calls(_ context.Context, c Config) ([]Sample, error) {
 // pluginRoutes are the GET routes of the plugin under test, each ready to
 // call on one instance through the harness.
 type pluginRoutes struct {
+	eng   engines.Engine
 	p     *plugin.Plugin
 	inst  *plugin.Instance
 	calls []routeCall
@@ -296,13 +297,18 @@ func (r *pluginRoutes) close(ctx context.Context) {
 	if r.p != nil {
 		r.p.Close(ctx)
 	}
+	if r.eng != nil {
+		r.eng.Close(ctx)
+	}
 }
 
 // routeCalls loads the plugin of c (none when c has no PluginDir or wants
-// none of its routes) and checks that each GET route answers 2xx with a body
-// before it is timed. Each call goes through the harness as a serving host
-// makes it, without the pool and its deadline.
-func routeCalls(ctx context.Context, c Config, eng engines.Engine) (*pluginRoutes, error) {
+// none of its routes) on an engine of its own that compiles through the
+// plugin's compilation cache (the one Throughput warms), and checks that
+// each GET route answers 2xx with a body before it is timed. Each call goes
+// through the harness as a serving host makes it, without the pool and its
+// deadline.
+func routeCalls(ctx context.Context, c Config) (*pluginRoutes, error) {
 	out := &pluginRoutes{}
 	if c.PluginDir == "" {
 		return out, nil
@@ -321,7 +327,11 @@ func routeCalls(ctx context.Context, c Config, eng engines.Engine) (*pluginRoute
 	if len(routes) == 0 {
 		return out, nil
 	}
-	if out.p, err = f.Load(ctx, eng, plugindir.Options{Logger: quiet, Storage: storage.NewMemory()}); err != nil {
+	if out.eng, err = c.Open(engines.Config{CacheDir: c.cacheDir(guest)}); err != nil {
+		return nil, err
+	}
+	if out.p, err = f.Load(ctx, out.eng, plugindir.Options{Logger: quiet, Storage: storage.NewMemory()}); err != nil {
+		out.close(ctx)
 		return nil, err
 	}
 	if out.inst, err = out.p.NewInstance(ctx); err != nil {

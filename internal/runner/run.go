@@ -179,14 +179,18 @@ func Run(ctx context.Context, o Options, env Env) (string, error) {
 		}
 	}
 	if env.Launch == nil {
+		bins := map[string]string{} // one binary per engine, whatever its configurations
 		env.Launch = func(ctx context.Context, name string) (Worker, error) {
 			conf, err := catalog.ParseConfiguration(name)
 			if err != nil {
 				return nil, err
 			}
-			bin, err := workerbin.Find(ctx, o.Workers, root, rootErr, conf.Engine, prog.step)
-			if err != nil {
-				return nil, err
+			bin, ok := bins[conf.Engine]
+			if !ok {
+				if bin, err = workerbin.Find(ctx, o.Workers, root, rootErr, conf.Engine, prog.step); err != nil {
+					return nil, err
+				}
+				bins[conf.Engine] = bin
 			}
 			return StartClient(ctx, name, bin)
 		}
