@@ -197,6 +197,8 @@ func TestValidateBeforeAnything(t *testing.T) {
 	for _, bad := range []func(*Options){
 		func(o *Options) { o.Bench, _ = NewFilter("NoSuchWorkload") },
 		func(o *Options) { o.Engines = []string{"v8"} },
+		func(o *Options) { o.Engines = []string{"wazero", "wazero:default"} },
+		func(o *Options) { o.Engines = []string{"wazero:turbo"} },
 		func(o *Options) { o.Count = 0 },
 	} {
 		o := Defaults()

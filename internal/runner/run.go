@@ -106,11 +106,16 @@ func (o *Options) Validate() error {
 	if len(o.Engines) == 0 {
 		return errors.New("--engines names no engine")
 	}
+	ids := map[string]string{}
 	for _, e := range o.Engines {
 		c, err := catalog.ParseConfiguration(e)
 		if err != nil {
 			return fmt.Errorf("--engines: %w", err)
 		}
+		if prev, dup := ids[c.ID()]; dup {
+			return fmt.Errorf("--engines: %s and %s name the same configuration, %s", prev, e, c.ID())
+		}
+		ids[c.ID()] = e
 		if ok, why := c.RunsOn(runtime.GOOS, runtime.GOARCH); !ok {
 			return fmt.Errorf("--engines: %s does not run on %s/%s: %s", e, runtime.GOOS, runtime.GOARCH, why)
 		}
@@ -280,8 +285,10 @@ func Run(ctx context.Context, o Options, env Env) (string, error) {
 	for _, r := range runs {
 		h := r.w.Hello()
 		binBytes, libBytes := fileSize(r.w.Binary()), linkedLibrarySize(h)
-		r.results = append(r.results, results.Sample{Name: results.Name(results.Footprint, "what", "binary"), Iters: 1,
-			Values: []results.Value{{Value: float64(binBytes + libBytes), Unit: "B"}}})
+		if !r.safetyOnly {
+			r.results = append(r.results, results.Sample{Name: results.Name(results.Footprint, "what", "binary"), Iters: 1,
+				Values: []results.Value{{Value: float64(binBytes + libBytes), Unit: "B"}}})
+		}
 		info.Engines = append(info.Engines, report.EngineInfo{Name: r.name, Engine: r.conf.Engine, Config: r.conf.Name,
 			Version: h.Version, Mode: h.Mode, Notes: h.Notes, BinaryBytes: binBytes, LibraryBytes: libBytes, SafetyOnly: r.safetyOnly})
 		file := filepath.Join(o.Out, r.conf.FileStem()+".txt")
