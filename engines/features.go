@@ -12,6 +12,13 @@ const (
 	FeatureMemoryLimit Feature = "memory-limit"
 	// FeatureCache: Config.CacheDir keeps compiled code across processes.
 	FeatureCache Feature = "compilation-cache"
+	// FeatureRunawayContained: a guest that never returns ties up only its
+	// own call; the rest of the process keeps running. An engine whose
+	// running guest code cannot be preempted by the Go runtime (wazero's
+	// compiled code without its exit checks) lacks it: the next
+	// stop-the-world, such as a garbage collection, waits for the guest
+	// forever.
+	FeatureRunawayContained Feature = "runaway-contained"
 )
 
 // NoDeadlineReason is why an engine opened with Config.NoDeadline lacks

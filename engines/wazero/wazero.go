@@ -101,13 +101,27 @@ func Open(cfg engines.Config) (engines.Engine, error) {
 }
 
 // Unsupported implements engines.FeatureReporter: without close-on-context-done
-// (Config.NoDeadline) a call does not end when its context is done.
+// (Config.NoDeadline) a call does not end when its context is done, and, as
+// the compiled code then has no exits to Go at loop headers, a looping guest
+// cannot be preempted: the next stop-the-world of the Go runtime (a garbage
+// collection) waits for it forever and the whole process stalls. (The
+// interpreter is Go code, which the runtime preempts.)
 func (e *Engine) Unsupported(f engines.Feature) string {
-	if f == engines.FeatureInterrupt && e.cfg.NoDeadline {
+	if !e.cfg.NoDeadline {
+		return ""
+	}
+	switch {
+	case f == engines.FeatureInterrupt:
 		return engines.NoDeadlineReason
+	case f == engines.FeatureRunawayContained && e.info.Mode == "compiler":
+		return runawayStalls
 	}
 	return ""
 }
+
+// runawayStalls is why wazero's compiler without close-on-context-done lacks
+// engines.FeatureRunawayContained.
+const runawayStalls = "wazero's compiled code without close-on-context-done has no exits at loop headers, so the Go runtime cannot preempt a looping guest: the next garbage collection's stop-the-world waits for it and the whole process stalls"
 
 // runtimeConfig is the wazero.RuntimeConfig of this engine's runtimes (and of
 // its baseline's), without a memory limit or cache.

@@ -48,6 +48,7 @@ func TestNoDeadline(t *testing.T) {
 			t.Fatal(err)
 		}
 		why := engines.Unsupported(eng, engines.FeatureInterrupt)
+		stall := engines.Unsupported(eng, engines.FeatureRunawayContained)
 		notes := eng.Info().Notes
 		eng.Close(ctx)
 		switch {
@@ -57,6 +58,10 @@ func TestNoDeadline(t *testing.T) {
 			t.Errorf("no-deadline: interrupt unsupported reason %q, want %q", why, engines.NoDeadlineReason)
 		case noDeadline && !strings.Contains(notes, engines.NoDeadlineReason):
 			t.Errorf("no-deadline: notes %q do not say so", notes)
+		case noDeadline && stall == "":
+			t.Error("no-deadline: a looping guest is reported contained, but the Go runtime cannot preempt it")
+		case !noDeadline && stall != "":
+			t.Errorf("default: runaway reported uncontained: %s", stall)
 		}
 	}
 }

@@ -50,8 +50,9 @@ var Configurations = []Configuration{
 	{Engine: "wazero", Name: DefaultConfig,
 		Doc: "compiler; calls end when their context is done (WithCloseOnContextDone); compiles on GOMAXPROCS workers"},
 	{Engine: "wazero", Name: NoDeadline, Config: engines.Config{NoDeadline: true},
-		Doc:    "no WithCloseOnContextDone: no watcher goroutine per call and no exit check at loop headers",
-		Safety: HangWarning + "; only ending the process stops it"},
+		Doc: "no WithCloseOnContextDone: no watcher goroutine per call and no exit check at loop headers",
+		Safety: HangWarning + "; only ending the process stops it, and as the Go runtime cannot preempt the loop, " +
+			"the next garbage collection stalls the whole process"},
 	{Engine: "wazero", Name: "interpreter", Config: engines.Config{Interpreter: true},
 		Doc: "wazero's interpreter instead of its compiler (what the KubeStellar UI host runs); calls still end with their context"},
 	{Engine: "wasmtime", Name: DefaultConfig,

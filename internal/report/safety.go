@@ -96,7 +96,9 @@ func (s *summary) priceOfSafety() {
 		"(`<engine>:no-deadline`), measured in the same run with the configurations interleaved; through the harness, under a context that never ends. " +
 		"*safe ÷ unguarded* is the ratio of the medians: what the ability to stop a runaway guest costs on each figure.\n\n")
 	s.b.WriteString("**Without a deadline a looping guest hangs the call**: nothing but ending the process stops it, " +
-		"so one bad request takes an instance, and its thread, for good (the conformance matrix shows `abi/deadline` unsupported for those configurations).\n\n")
+		"so one bad request takes an instance, and its thread, for good; where the Go runtime cannot preempt the guest's code (wazero's compiler), " +
+		"the next garbage collection stalls the whole process (the conformance matrix shows `abi/deadline` unsupported for those configurations, " +
+		"and each configuration's cost is listed below).\n\n")
 	t := table{head: []string{"figure", "engine", "safe (default)", "no deadline", "safe ÷ unguarded"}}
 	for _, f := range r.safetyFigures() {
 		for _, p := range pairs {
