@@ -37,7 +37,7 @@ HTTP end to end on each engine, each engine in a worker process of its own, and
 writes benchstat-compatible reports.
 
 examples:
-  kspbench run                                   # the default run, about 9 minutes on 2 cores
+  kspbench run                                   # the default run, about 10 minutes on 2 cores
   kspbench run --quick                           # a smoke run, about a minute
   kspbench run --plugin ./my-plugin --engines wazero,wasmtime
   kspbench run --engines wazero,wazero:no-deadline,wasmtime:no-deadline --bench Call
