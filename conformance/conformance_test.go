@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/kspbench/kspbench/conformance"
+	"github.com/kspbench/kspbench/engines"
 	"github.com/kspbench/kspbench/internal/catalog"
 	"github.com/kspbench/kspbench/internal/results"
 	"github.com/kspbench/kspbench/internal/runner"
@@ -20,7 +21,7 @@ import (
 )
 
 var (
-	engineList = flag.String("engines", strings.Join(catalog.On(runtime.GOOS, runtime.GOARCH), ","), "engines to run the suite on, each in a worker process of its own")
+	engineList = flag.String("engines", strings.Join(catalog.On(runtime.GOOS, runtime.GOARCH), ","), "engines to run the suite on, each in a worker process of its own; engine:config names a configuration (kspbench engines)")
 	matrixDir  = flag.String("matrix", "", "folder for matrix.md and matrix.json; default reports/conformance in the source tree")
 	caseFilter = flag.String("case", "", "run only the cases whose name contains this")
 )
@@ -73,7 +74,11 @@ func TestConformance(t *testing.T) {
 }
 
 func runEngine(t *testing.T, ctx context.Context, root, engine, clusterMonitor, dir string) results.EngineRun {
-	bin, err := workerbin.Build(ctx, workerbin.GoTool(), root, engine, dir)
+	conf, err := catalog.ParseConfiguration(engine)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin, err := workerbin.Build(ctx, workerbin.GoTool(), root, conf.Engine, dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -178,6 +183,38 @@ func TestWorkerProtocolVersion(t *testing.T) {
 	defer w.Close()
 	if h := w.Hello(); h.Protocol != worker.ProtocolVersion || h.Kspbench == "" {
 		t.Errorf("hello %+v: want protocol %d and the worker's stamped version", h, worker.ProtocolVersion)
+	}
+}
+
+// TestNoDeadlineConfiguration runs the deadline case on wazero's
+// no-deadline configuration in a real worker: the worker reports the
+// configuration, and the case is unsupported with the reason the report
+// uses, without running the loop (which would stall the worker at its next
+// garbage collection: wazero's compiled loop cannot be preempted).
+func TestNoDeadlineConfiguration(t *testing.T) {
+	root, err := workerbin.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	dir := t.TempDir()
+	bin, err := workerbin.Build(ctx, workerbin.GoTool(), root, "wazero", dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := runner.StartClient(ctx, "wazero:no-deadline", bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	if h := w.Hello(); h.Config != "no-deadline" || w.Engine() != "wazero:no-deadline" {
+		t.Errorf("hello %+v, engine %q: want configuration no-deadline", h, w.Engine())
+	}
+	for _, c := range results.InterruptCases {
+		r := runner.RunCase(ctx, w, runner.SuiteArgs{Case: c, TempDir: filepath.Join(dir, "cases"), DeadlineMS: 100})
+		if r.Outcome != results.Unsupported || !strings.Contains(r.Detail, engines.NoDeadlineReason) || !strings.Contains(r.Detail, "not run: ") {
+			t.Errorf("%s: %s: %s; want unsupported: %s, and why the loop is not run", c, r.Outcome, r.Detail, engines.NoDeadlineReason)
+		}
 	}
 }
 

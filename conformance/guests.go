@@ -26,7 +26,10 @@ import (
 //     handle_storage_get (the import's result for the key), handle_storage_set
 //     ("key=value": the status), handle_k8s (host_k8s_api_call of the path,
 //     no body), handle_request_info (the import's result), handle_set_status
-//     (decimal code: the status) and handle_call_host (decimal n: call_host).
+//     (decimal code: the status), handle_call_host (decimal n: call_host) and
+//     handle_loop_n (decimal n: loop_n(n) as 8 bytes, little-endian).
+//     loop_n(n i32) i64 sums 0..n-1 one loop iteration per term: the
+//     loop-heavy code whose cost shows an engine's interruption checks.
 //   - abi_v1: echo guest (memory, allocate, handle_echo) that declares ABI
 //     version 1 with the export ksp_abi_version_1.
 //   - big_memory: echo guest whose memory starts at 2000 pages, above a

@@ -129,6 +129,7 @@ var guestShapes = func() map[string]guestShape {
 				"deallocate":          abi.DeallocateType,
 				"noop":                none,
 				"call_host":           {Params: []abi.ValueType{i32}},
+				"loop_n":              {Params: []abi.ValueType{i32}, Results: []abi.ValueType{abi.I64}},
 				"handle_empty":        handler,
 				"handle_echo":         handler,
 				"handle_size":         handler,
@@ -140,6 +141,7 @@ var guestShapes = func() map[string]guestShape {
 				"handle_request_info": handler,
 				"handle_set_status":   handler,
 				"handle_call_host":    handler,
+				"handle_loop_n":       handler,
 			},
 			imports: []string{
 				abi.ImportLog, abi.ImportGetConfig, abi.ImportStorageGet, abi.ImportStorageSet,

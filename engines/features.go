@@ -15,7 +15,18 @@ const (
 	// FeatureSleepInterrupt: a call whose guest sleeps in WASI poll_oneoff
 	// (a Go guest's time.Sleep) ends when its context is done.
 	FeatureSleepInterrupt Feature = "wasi-sleep-interrupt"
+	// FeatureRunawayContained: a guest that never returns ties up only its
+	// own call; the rest of the process keeps running. An engine whose
+	// running guest code cannot be preempted by the Go runtime (wazero's
+	// compiled code without its exit checks) lacks it: the next
+	// stop-the-world, such as a garbage collection, waits for the guest
+	// forever.
+	FeatureRunawayContained Feature = "runaway-contained"
 )
+
+// NoDeadlineReason is why an engine opened with Config.NoDeadline lacks
+// FeatureInterrupt, in the words the conformance matrix and the report use.
+const NoDeadlineReason = "no-deadline configuration: a looping guest hangs the call"
 
 // FeatureReporter is implemented by an Engine that lacks a feature. An engine
 // that does not implement it has every feature.

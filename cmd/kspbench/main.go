@@ -94,8 +94,10 @@ func runEngines(_ context.Context, _ io.Reader, stdout, stderr io.Writer, args [
 		fmt.Fprintln(stderr, `usage: kspbench engines [--names]
 
 Lists every engine kspbench knows (the engine catalog): its build tag, whether it
-needs cgo, whether it links on this platform, and, for the engines linked into
-this binary, the version and mode the binding reports.
+needs cgo, whether it links on this platform, for the engines linked into this
+binary the version and mode the binding reports, and every configuration of it
+that kspbench run --engines accepts (engine or engine:config): what it changes
+and what it costs in safety.
 
 examples:
   kspbench engines
@@ -130,6 +132,16 @@ flags:`)
 			}
 		}
 		fmt.Fprintf(stdout, "%-9s tag %-16s cgo %-5v %s\n          %s\n", e.Name, tag, e.Cgo, e.Doc, status)
+		for _, c := range catalog.ConfigurationsOf(e.Name) {
+			line := c.Doc
+			if c.Safety != "" {
+				line += "; safety: " + c.Safety
+			}
+			if ok, why := c.RunsOn(runtime.GOOS, runtime.GOARCH); !ok {
+				line += " [not on " + runtime.GOOS + "/" + runtime.GOARCH + ": " + why + "]"
+			}
+			fmt.Fprintf(stdout, "          --engines %-22s %s\n", c.ID(), line)
+		}
 	}
 	return nil
 }

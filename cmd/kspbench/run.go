@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/kspbench/kspbench/internal/catalog"
 	"github.com/kspbench/kspbench/internal/runner"
 )
 
@@ -18,7 +17,8 @@ func parseRunFlags(args []string, stderr io.Writer) (runner.Options, error) {
 	o := runner.Defaults()
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	engs := fs.String("engines", strings.Join(o.Engines, ","), "comma-separated engines to measure: "+strings.Join(catalog.Names(), ", "))
+	engs := fs.String("engines", strings.Join(o.Engines, ","), "comma-separated engine configurations to measure, engine[:config] (kspbench engines lists them); "+
+		"the default measures each engine's safe default on everything and its no-deadline configuration on the price-of-safety figures only")
 	benchRE := fs.String("bench", ".", "regexp per name level, as go test -bench: 'Call' runs a workload, 'Copy/size=64KiB' some of its figures; workloads: "+strings.Join(runner.WorkloadNames(), ", "))
 	fs.IntVar(&o.Count, "count", o.Count, "samples of every figure, per engine")
 	quick := fs.Bool("quick", false, "smoke run: 3 samples (min–max, not intervals: add --count 6 for those), 20ms timings, no conformance suite and no HTTP or Sightglass workload unless --bench names it")
@@ -41,10 +41,11 @@ engine, each engine in a worker process of its own, and writes
 benchstat-compatible reports.
 
 examples:
-  kspbench run                                   # the default run, about 9 minutes on 2 cores
+  kspbench run                                   # the default run, about 10 minutes on 2 cores
   kspbench run --quick                           # a smoke run: 3 samples, short timings
   kspbench run --quick --count 6                 # a quick run that benchstat's intervals and test can use
   kspbench run --plugin ./my-plugin --engines wazero,wasmtime
+  kspbench run --engines wazero,wazero:no-deadline,wasmtime:no-deadline --bench Call
   kspbench run --bench 'Call/op=noop' --count 20 --out reports/noop
   kspbench run --sightglass ../sightglass/benchmarks --bench 'Sightglass/program=(bz2|regex)$'
 
@@ -70,6 +71,10 @@ flags:`)
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if set["engines"] {
+		// Configurations named explicitly are measured on everything.
+		o.SafetyOnly = nil
+	}
 	if *quick {
 		o.QuickDefaults(func(name string) bool { return set[name] })
 	}

@@ -22,7 +22,12 @@ func TestRunFlags(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if o.Count != runner.QuickCount || o.BenchTime != 20*time.Millisecond || o.Conformance || !slices.Equal(o.Engines, catalog.On(runtime.GOOS, runtime.GOARCH)) {
+	var pairs []string
+	for _, c := range catalog.SafetyPairs(catalog.On(runtime.GOOS, runtime.GOARCH)) {
+		pairs = append(pairs, c.ID())
+	}
+	if o.Count != runner.QuickCount || o.BenchTime != 20*time.Millisecond || o.Conformance ||
+		!slices.Equal(o.Engines, append(catalog.On(runtime.GOOS, runtime.GOARCH), pairs...)) || !slices.Equal(o.SafetyOnly, pairs) {
 		t.Errorf("--quick gives %+v", o)
 	}
 	o, err = parseRunFlags([]string{"--quick", "--count", "5", "--engines", "wasmer,wazero"}, &bytes.Buffer{})
@@ -32,7 +37,14 @@ func TestRunFlags(t *testing.T) {
 	if o.Count != 5 || !slices.Equal(o.Engines, []string{"wasmer", "wazero"}) {
 		t.Errorf("an explicit flag must win over --quick: %+v", o)
 	}
-	for _, bad := range [][]string{{"--engines", "v8"}, {"--count", "0"}, {"--bench", "("}, {"--bench", "NoSuchWorkload"}, {"--plugin", "/no/such/folder"}, {"extra"}} {
+	o, err = parseRunFlags([]string{"--engines", "wazero,wazero:no-deadline,wasmtime:pulley"}, &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(o.Engines, []string{"wazero", "wazero:no-deadline", "wasmtime:pulley"}) || len(o.SafetyOnly) != 0 {
+		t.Errorf("configurations named in --engines are measured on everything: %+v", o)
+	}
+	for _, bad := range [][]string{{"--engines", "v8"}, {"--engines", "wazero:turbo"}, {"--count", "0"}, {"--bench", "("}, {"--bench", "NoSuchWorkload"}, {"--plugin", "/no/such/folder"}, {"extra"}} {
 		if _, err := parseRunFlags(bad, &bytes.Buffer{}); err == nil {
 			t.Errorf("%v: no error", bad)
 		}
@@ -107,6 +119,62 @@ func TestRunEndToEnd(t *testing.T) {
 		if !strings.Contains(string(b), "Call/op=noop/via=harness") || strings.Contains(strings.ToLower(string(b)), "error") {
 			t.Errorf("benchstat.txt:\n%s", b)
 		}
+	}
+}
+
+// TestRunEngineConfigurations runs a small run of wazero's default beside
+// its no-deadline configuration, each in its own worker process: a result
+// file per configuration, each with its engine-config key, and the
+// price-of-safety section in the summary.
+func TestRunEngineConfigurations(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a worker and the plugin")
+	}
+	out := t.TempDir()
+	var stdout, stderr bytes.Buffer
+	err := kspbench(context.Background(), nil, &stdout, &stderr, []string{"run", "--engines", "wazero,wazero:no-deadline",
+		"--bench", "Call", "--count", "2", "--benchtime", "5ms", "--conformance=false", "--out", out})
+	if err != nil {
+		t.Fatalf("%v\n%s", err, stderr.String())
+	}
+	for file, want := range map[string]string{"wazero.txt": "default", "wazero-no-deadline.txt": "no-deadline"} {
+		f, err := os.Open(filepath.Join(out, file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := benchfmt.NewReader(f, file)
+		names := map[string]bool{}
+		for r.Scan() {
+			res, ok := r.Result().(*benchfmt.Result)
+			if !ok {
+				continue
+			}
+			names[string(res.Name.Full())] = true
+			if got, eng := string(res.GetConfig("engine-config")), string(res.GetConfig("engine")); got != want || eng != "wazero" {
+				t.Errorf("%s %s: engine %q, engine-config %q; want wazero, %q", file, res.Name, eng, got, want)
+			}
+			if want == "no-deadline" && !strings.Contains(string(res.GetConfig("engine-notes")), "no close-on-context-done") {
+				t.Errorf("%s: notes %q do not say the deadline is off", file, res.GetConfig("engine-notes"))
+			}
+		}
+		f.Close()
+		for _, n := range []string{"Call/op=noop/via=harness", "Call/op=hostcall/via=harness", "Call/op=loop-10k/via=harness", "Call/guest=cluster-monitor/op=get-status/via=harness"} {
+			if !names[n] {
+				t.Errorf("%s lacks %s (has %v)", file, n, names)
+			}
+		}
+	}
+	md, err := os.ReadFile(filepath.Join(out, "summary.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"## The price of safety", "a looping guest hangs the call", "| empty call | wazero |", "wazero:no-deadline", "-col engine,engine-config"} {
+		if !strings.Contains(string(md), want) {
+			t.Errorf("summary.md lacks %q", want)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(out, "price-of-safety.svg")); err != nil {
+		t.Error(err)
 	}
 }
 

@@ -16,8 +16,9 @@ func runWorker(ctx context.Context, stdin io.Reader, stdout, stderr io.Writer, a
 	fs := flag.NewFlagSet("worker", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	name := fs.String("engine", "", "engine to serve: one of "+strings.Join(engines.Drivers(), ", "))
+	config := fs.String("config", "", "engine configuration to apply to every engine the worker opens (kspbench engines lists them); default: the engine's safe default")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, `usage: kspbench worker --engine NAME
+		fmt.Fprintln(stderr, `usage: kspbench worker --engine NAME [--config CONFIG]
 
 Serves one engine over JSON lines on stdin and stdout: the process kspbench run
 and go test ./conformance start for each engine. Not for people.
@@ -34,5 +35,9 @@ flags:`)
 	if *name == "" {
 		return errors.New("worker: --engine is required")
 	}
-	return runner.Serve(ctx, *name, stdin, stdout)
+	id := *name
+	if *config != "" {
+		id += ":" + *config
+	}
+	return runner.Serve(ctx, id, stdin, stdout)
 }

@@ -135,6 +135,20 @@
         (local.set $n (i32.sub (local.get $n) (i32.const 1)))
         (br $again))))
 
+  ;; loop_n(n): the sum 0 + 1 + ... + (n-1) in 64 bits, one loop iteration per
+  ;; term: the loop-heavy guest code of the benchmarks, where an engine's
+  ;; interruption checks at loop headers show.
+  (func $loop_n (export "loop_n") (param $n i32) (result i64)
+    (local $i i32)
+    (local $sum i64)
+    (block $done
+      (loop $again
+        (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
+        (local.set $sum (i64.add (local.get $sum) (i64.extend_i32_u (local.get $i))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $again)))
+    (local.get $sum))
+
   ;; ---- handlers: each export is $end_call around its body ----
 
   ;; handle_empty: an empty response.
@@ -231,4 +245,21 @@
     (i64.const 0))
   (func (export "handle_call_host") (param $ptr i32) (param $len i32) (result i64)
     (call $end_call (call $call_host_n (local.get $ptr) (local.get $len))))
+
+  ;; handle_loop_n: the request is a decimal n; the response is loop_n(n) as
+  ;; 8 bytes, little-endian. A malformed n is BAD_ARGUMENT (2); no memory for
+  ;; the answer is ALLOCATION_FAILED (7).
+  (func $loop_n_handler (param $ptr i32) (param $len i32) (result i64)
+    (local $n i64)
+    (local $out i32)
+    (local.set $n (call $parse_u32 (local.get $ptr) (local.get $len)))
+    (if (i64.lt_s (local.get $n) (i64.const 0))
+      (then (return (i64.const 2))))
+    (local.set $out (call $allocate (i32.const 8)))
+    (if (i32.eqz (local.get $out))
+      (then (return (i64.const 7))))
+    (i64.store (local.get $out) (call $loop_n (i32.wrap_i64 (local.get $n))))
+    (call $pack (local.get $out) (i32.const 8)))
+  (func (export "handle_loop_n") (param $ptr i32) (param $len i32) (result i64)
+    (call $end_call (call $loop_n_handler (local.get $ptr) (local.get $len))))
 )

@@ -54,7 +54,7 @@ func (e *Engine) Baseline(ctx context.Context, wasm []byte) (engines.Baseline, e
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	engine := wasmer.NewEngineWithConfig(wasmer.NewConfig().UseUniversalEngine().UseCraneliftCompiler())
+	engine := wasmer.NewEngineWithConfig(newConfig(e.compiler)) // the same compiler as this engine
 	b := &baseline{store: wasmer.NewStore(engine), config: map[string][]byte{}}
 	b.notFound = []wasmer.Value{wasmer.NewI64(int64(abi.PackStatus(abi.NotFound)))}
 	module, err := wasmer.NewModule(b.store, wasm)

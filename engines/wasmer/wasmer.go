@@ -50,11 +50,26 @@ type Engine struct {
 	cfg   engines.Config
 	info  engines.Info
 	cache engines.DiskCache // Dir "" when there is no cache
+	// compiler is Cranelift, or Singlepass for VariantSinglepass.
+	compiler wasmer.CompilerKind
 
 	mu       sync.Mutex
 	cur      *generation // nil until the first compile after a recycle
 	closed   bool
 	recycled int // generations retired, for tests
+}
+
+// VariantSinglepass is the engines.Config.Variant that compiles with
+// Wasmer's Singlepass compiler instead of Cranelift (x86-64 only).
+const VariantSinglepass = "singlepass"
+
+// newConfig is the wasmer configuration of an engine with compiler.
+func newConfig(compiler wasmer.CompilerKind) *wasmer.Config {
+	c := wasmer.NewConfig().UseUniversalEngine()
+	if compiler == wasmer.SINGLEPASS {
+		return c.UseSinglepassCompiler()
+	}
+	return c.UseCraneliftCompiler()
 }
 
 // generation is one wasmer Engine and Store and what was made on them. It is
@@ -84,11 +99,16 @@ type generation struct {
 // outside libwasmer, as they do when wasmtime-go is linked into the same
 // binary: calls would land in the other engine and crash.
 func Open(cfg engines.Config) (engines.Engine, error) {
-	if cfg.Variant != "" {
-		return nil, engines.UnknownVariant(Name, cfg.Variant)
+	compiler := wasmer.CRANELIFT
+	switch cfg.Variant {
+	case "":
+	case VariantSinglepass:
+		compiler = wasmer.SINGLEPASS
+	default:
+		return nil, engines.UnknownVariant(Name, cfg.Variant, VariantSinglepass)
 	}
-	if !wasmer.IsEngineAvailable(wasmer.UNIVERSAL) || !wasmer.IsCompilerAvailable(wasmer.CRANELIFT) {
-		return nil, errors.New("wasmer: this libwasmer lacks the Universal engine or the Cranelift compiler")
+	if !wasmer.IsEngineAvailable(wasmer.UNIVERSAL) || !wasmer.IsCompilerAvailable(compiler) {
+		return nil, fmt.Errorf("wasmer: this libwasmer lacks the Universal engine or the %s compiler", compiler)
 	}
 	lib, err := checkLibrary()
 	if err != nil {
@@ -101,19 +121,23 @@ func Open(cfg engines.Config) (engines.Engine, error) {
 	if version == "" {
 		version = "unknown"
 	}
-	e := &Engine{cfg: cfg, cache: engines.DiskCache{Dir: cfg.CacheDir}}
+	e := &Engine{cfg: cfg, cache: engines.DiskCache{Dir: cfg.CacheDir}, compiler: compiler}
 	e.info = engines.Info{
 		Name:    Name,
 		Version: fmt.Sprintf("%s (wasmer-go %s)", version, engines.ModuleVersion(modulePath, pinnedVersion)),
-		Mode:    "cranelift",
+		Mode:    compiler.String(),
 	}
 	notes := []string{
 		"universal engine; wasm.h served by " + lib,
 		"memory limit applied by rewriting each module's memory maximum",
 		"no interruption of running calls",
+		"compiles with Wasmer's own parallelism, which wasmer-go does not let the host set",
+	}
+	if cfg.NoDeadline {
+		notes = append(notes, "no-deadline configuration: identical to the default, which cannot interrupt a call either")
 	}
 	if cfg.Interpreter {
-		notes = append([]string{"interpreter requested, but Wasmer has none: ran Cranelift"}, notes...)
+		notes = append([]string{"interpreter requested, but Wasmer has none: ran " + compiler.String()}, notes...)
 	}
 	e.info.Notes = strings.Join(notes, "; ")
 	return e, nil
@@ -162,7 +186,7 @@ func (e *Engine) acquire() (*generation, error) {
 		e.cur = nil
 	}
 	if e.cur == nil {
-		e.cur = newGeneration()
+		e.cur = newGeneration(e.compiler)
 	}
 	e.cur.compiles++
 	e.cur.refs++
@@ -202,8 +226,8 @@ func (e *Engine) retire(g *generation) {
 	}
 }
 
-func newGeneration() *generation {
-	eng := wasmer.NewEngineWithConfig(wasmer.NewConfig().UseUniversalEngine().UseCraneliftCompiler())
+func newGeneration(compiler wasmer.CompilerKind) *generation {
+	eng := wasmer.NewEngineWithConfig(newConfig(compiler))
 	g := &generation{engine: eng, store: wasmer.NewStore(eng), pollType: wasmer.NewFunctionType(
 		wasmer.NewValueTypes(wasmer.I32, wasmer.I32, wasmer.I32, wasmer.I32), wasmer.NewValueTypes(wasmer.I32))}
 	for _, hf := range hostTable {
@@ -263,7 +287,7 @@ func (e *Engine) compile(g *generation, wasm []byte, limit uint32) (*wasmer.Modu
 	if e.cache.Dir == "" {
 		return wasmer.NewModule(g.store, wasm)
 	}
-	key := e.cache.Key(Name, e.info.Version, fmt.Sprintf("cranelift;memory-limit=%d", limit), wasm)
+	key := e.cache.Key(Name, e.info.Version, fmt.Sprintf("%s;memory-limit=%d", e.info.Mode, limit), wasm)
 	if b, ok, err := e.cache.Get(key); err == nil && ok {
 		if payload, ok := unframe(b); ok {
 			if wm, err := wasmer.DeserializeModule(g.store, payload); err == nil {

@@ -14,8 +14,9 @@ import (
 var _ engines.Baseliner = (*Engine)(nil)
 
 // Baseline implements engines.Baseliner with wasmtime-go's own API: an
-// engine configured as this engine's (epoch interruption on, which changes
-// the compiled code; Pulley when this engine runs Pulley), host functions
+// engine configured as this engine's (epoch interruption on unless
+// Config.NoDeadline, as it changes the compiled code; Pulley when this engine
+// runs Pulley), host functions
 // defined with Linker.FuncNew on function types built for that engine, calls
 // with Func.Call and memory through Memory.UnsafeData.
 //
@@ -33,7 +34,7 @@ func (e *Engine) Baseline(ctx context.Context, wasm []byte) (engines.Baseline, e
 		return nil, err
 	}
 	cfg := wt.NewConfig()
-	cfg.SetEpochInterruption(true)
+	cfg.SetEpochInterruption(!e.cfg.NoDeadline)
 	if e.info.Mode == "pulley" {
 		if err := cfg.SetTarget("pulley" + strconv.Itoa(strconv.IntSize)); err != nil {
 			return nil, fmt.Errorf("wasmtime baseline: %w", err)

@@ -83,7 +83,10 @@ func (m *module) Instantiate(ctx context.Context, imports abi.Imports) (engines.
 	in := &instance{eng: e, imports: imports, funcs: map[string]*function{}}
 	in.interruptFn = in.interrupt
 	in.store = wt.NewStoreWithData(e.engine, in)
-	if e.ticker == nil {
+	switch {
+	case e.cfg.NoDeadline:
+		// No epoch interruption: nothing to watch, no deadline to set.
+	case e.ticker == nil:
 		flag, err := watch(in.store)
 		if err != nil {
 			in.store.Close()
@@ -92,7 +95,7 @@ func (m *module) Instantiate(ctx context.Context, imports abi.Imports) (engines.
 		in.flag = flag
 		// One tick ahead; from then on the callback keeps it so (see arm).
 		in.store.SetEpochDeadline(1)
-	} else {
+	default:
 		in.store.SetEpochDeadline(never)
 	}
 	in.ctxKey = uintptr(unsafe.Pointer(in.store.Context()))
@@ -175,6 +178,9 @@ func (in *instance) storelike() wt.Storelike {
 // With the ticker fallback, the store's deadline is counted in ticks until
 // ctx's deadline, and the ticker runs while such calls are in flight.
 func (in *instance) arm(ctx context.Context) bool {
+	if in.eng.cfg.NoDeadline {
+		return false // no epoch interruption: nothing can end the call
+	}
 	if t := in.eng.ticker; t != nil {
 		ticks, has := deadlineTicks(ctx)
 		if has || in.deadlineSet {

@@ -32,8 +32,8 @@ const (
 
 func init() { engines.Register(Name, engines.DriverFunc(Open)) }
 
-// Engine is the wasmtime engine: one wt.Engine with epoch interruption, and
-// one wt.Linker holding WASI and the env host functions, shared by every
+// Engine is the wasmtime engine: one wt.Engine with epoch interruption
+// (unless Config.NoDeadline), and one wt.Linker holding WASI and the env host functions, shared by every
 // instance of every module compiled on it.
 type Engine struct {
 	cfg    engines.Config
@@ -71,7 +71,12 @@ var forceTicker = false
 // the binary lacks the C functions the callback needs, the engine falls back
 // to a clock that ends calls at their context's deadline but cannot see a
 // cancellation, and says so in Info.Notes and through
-// engines.FeatureReporter.
+// engines.FeatureReporter. With Config.NoDeadline the engine compiles
+// without epoch interruption: no epoch checks in the code and no callback per
+// store, and a looping guest runs until the process ends.
+//
+// Modules compile in parallel on wasmtime's own threads (its default, which
+// this adapter keeps).
 func Open(cfg engines.Config) (engines.Engine, error) {
 	switch cfg.Variant {
 	case "":
@@ -81,7 +86,7 @@ func Open(cfg engines.Config) (engines.Engine, error) {
 		return nil, engines.UnknownVariant(Name, cfg.Variant, VariantDirect)
 	}
 	c := wt.NewConfig()
-	c.SetEpochInterruption(true)
+	c.SetEpochInterruption(!cfg.NoDeadline)
 	var notes []string
 	notes = append(notes, "wasmtime C library "+libraryVersion+", as the binding's wasmtime.h declares it")
 	target := ""
@@ -99,20 +104,24 @@ func Open(cfg engines.Config) (engines.Engine, error) {
 	if e.engine.IsPulley() {
 		mode = "pulley"
 	}
-	if forceTicker || !callbackAvailable() {
+	switch {
+	case cfg.NoDeadline:
+		notes = append(notes, "no epoch interruption: "+engines.NoDeadlineReason)
+	case forceTicker || !callbackAvailable():
 		e.ticker = &epochTicker{inc: e.incrementEpoch}
 		notes = append(notes, fmt.Sprintf("deadlines by an epoch ticker every %v; cancellation without a deadline does not interrupt a running call", tick))
-	} else {
+	default:
 		notes = append(notes, "calls end through epoch interruption with a per-store deadline callback")
 	}
+	notes = append(notes, "compiles in parallel (wasmtime's default)")
 	e.info = engines.Info{
 		Name:    Name,
 		Version: engines.ModuleVersion(modulePath, pinnedVersion),
 		Mode:    mode,
 		Notes:   strings.Join(notes, "; "),
 	}
-	e.settings = fmt.Sprintf("library=%s mode=%s target=%s epoch=true goos=%s goarch=%s",
-		libraryVersion, mode, target, runtime.GOOS, runtime.GOARCH)
+	e.settings = fmt.Sprintf("library=%s mode=%s target=%s epoch=%v goos=%s goarch=%s",
+		libraryVersion, mode, target, !cfg.NoDeadline, runtime.GOOS, runtime.GOARCH)
 	if cfg.CacheDir != "" {
 		e.cache = &engines.DiskCache{Dir: cfg.CacheDir}
 	}
@@ -175,6 +184,9 @@ func (e *Engine) Info() engines.Info { return e.info }
 
 // Unsupported implements engines.FeatureReporter.
 func (e *Engine) Unsupported(f engines.Feature) string {
+	if f == engines.FeatureInterrupt && e.cfg.NoDeadline {
+		return engines.NoDeadlineReason
+	}
 	if f == engines.FeatureInterrupt && e.ticker != nil {
 		return "wasmtime: this binary lacks the C functions of the epoch deadline callback, so a running call ends only at its context's deadline, not when the context is cancelled"
 	}

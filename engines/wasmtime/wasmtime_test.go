@@ -12,6 +12,7 @@ import (
 	"github.com/kspbench/kspbench/abi"
 	"github.com/kspbench/kspbench/conformance"
 	"github.com/kspbench/kspbench/engines"
+	"github.com/kspbench/kspbench/engines/baselinetest"
 	"github.com/kspbench/kspbench/engines/wasmtime"
 )
 
@@ -508,4 +509,34 @@ func callHandlerCtx(tb testing.TB, ctx context.Context, in engines.Instance, han
 		tb.Fatalf("%s: result [%#x, +%d) outside memory", handler, ptr, n)
 	}
 	return bytes.Clone(b)
+}
+
+// TestNoDeadline checks Config.NoDeadline: no epoch interruption, reported
+// as interrupt unsupported in the report's words; calls still run, under any
+// context, and the engine-API baseline is built the same way.
+func TestNoDeadline(t *testing.T) {
+	eng := open(t, engines.Config{NoDeadline: true})
+	if why := engines.Unsupported(eng, engines.FeatureInterrupt); why != engines.NoDeadlineReason {
+		t.Errorf("interrupt unsupported: %q, want %q", why, engines.NoDeadlineReason)
+	}
+	if why := engines.Unsupported(open(t, engines.Config{}), engines.FeatureInterrupt); why != "" {
+		t.Errorf("default: interrupt unsupported: %q", why)
+	}
+	ctx := context.Background()
+	mod := compile(t, eng, conformance.Guest("reference"))
+	in, err := mod.Instantiate(ctx, &recorder{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close(ctx)
+	dctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	stack := []uint64{1000}
+	if err := in.Function("loop_n").Call(dctx, stack); err != nil || stack[0] != 1000*999/2 {
+		t.Errorf("loop_n(1000) = %d, %v", stack[0], err)
+	}
+	baselinetest.Run(t, func(cfg engines.Config) (engines.Engine, error) {
+		cfg.NoDeadline = true
+		return wasmtime.Open(cfg)
+	})
 }

@@ -9,13 +9,15 @@ import (
 	"github.com/kspbench/kspbench/engines"
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/experimental"
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 )
 
 var _ engines.Baseliner = (*Engine)(nil)
 
 // Baseline implements engines.Baseliner with wazero's own API: a runtime
-// configured as this engine's, host functions as api.GoModuleFunc, calls
+// configured as this engine's (close-on-context-done unless Config.NoDeadline,
+// interpreter or compiler, the same compilation workers), host functions as api.GoModuleFunc, calls
 // with CallWithStack.
 func (e *Engine) Baseline(ctx context.Context, wasm []byte) (engines.Baseline, error) {
 	e.mu.Lock()
@@ -24,11 +26,7 @@ func (e *Engine) Baseline(ctx context.Context, wasm []byte) (engines.Baseline, e
 	if closed {
 		return nil, errors.New("wazero baseline: engine closed")
 	}
-	rc := wazero.NewRuntimeConfig()
-	if e.info.Mode == "interpreter" {
-		rc = wazero.NewRuntimeConfigInterpreter()
-	}
-	r := wazero.NewRuntimeWithConfig(ctx, rc.WithCloseOnContextDone(true))
+	r := wazero.NewRuntimeWithConfig(ctx, e.runtimeConfig())
 	b := &baseline{r: r, config: map[string][]byte{}}
 	if _, err := wasi_snapshot_preview1.Instantiate(ctx, r); err != nil {
 		r.Close(ctx)
@@ -46,7 +44,7 @@ func (e *Engine) Baseline(ctx context.Context, wasm []byte) (engines.Baseline, e
 		r.Close(ctx)
 		return nil, err
 	}
-	mod, err := r.InstantiateWithConfig(ctx, wasm, wazero.NewModuleConfig().WithStartFunctions())
+	mod, err := r.InstantiateWithConfig(experimental.WithCompilationWorkers(ctx, e.workers), wasm, wazero.NewModuleConfig().WithStartFunctions())
 	if err != nil {
 		r.Close(ctx)
 		return nil, err

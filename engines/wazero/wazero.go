@@ -7,12 +7,15 @@ import (
 	"fmt"
 	"runtime"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/kspbench/kspbench/abi"
 	"github.com/kspbench/kspbench/engines"
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/experimental"
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 	"github.com/tetratelabs/wazero/sys"
 	"golang.org/x/sys/cpu"
@@ -36,9 +39,10 @@ func init() { engines.Register(Name, engines.DriverFunc(Open)) }
 // and ABI profile in use: wazero sets the limit per runtime, and each runtime
 // holds one module named env, with one profile's host functions.
 type Engine struct {
-	cfg   engines.Config
-	info  engines.Info
-	cache wazero.CompilationCache
+	cfg     engines.Config
+	info    engines.Info
+	cache   wazero.CompilationCache
+	workers int // compilation workers (experimental.WithCompilationWorkers)
 
 	mu       sync.Mutex
 	runtimes map[runtimeKey]*runtimeWithHost
@@ -53,11 +57,24 @@ type runtimeKey struct {
 }
 
 // Open opens a wazero engine.
+//
+// # Notes
+//
+// By default calls end when their context is done (wazero's
+// WithCloseOnContextDone), which costs a goroutine per call and an exit check
+// at every loop header; Config.NoDeadline leaves that out, and a looping
+// guest then runs until the process ends. Modules compile on
+// Config.CompileWorkers goroutines, GOMAXPROCS when zero: wazero alone
+// compiles on one.
 func Open(cfg engines.Config) (engines.Engine, error) {
 	if cfg.Variant != "" {
 		return nil, engines.UnknownVariant(Name, cfg.Variant)
 	}
-	e := &Engine{cfg: cfg, runtimes: map[runtimeKey]*runtimeWithHost{}}
+	e := &Engine{cfg: cfg, runtimes: map[runtimeKey]*runtimeWithHost{}, workers: cfg.CompileWorkers}
+	workersFrom := "Config.CompileWorkers"
+	if e.workers <= 0 {
+		e.workers, workersFrom = runtime.GOMAXPROCS(0), "GOMAXPROCS"
+	}
 	if cfg.CacheDir != "" {
 		c, err := wazero.NewCompilationCacheWithDir(cfg.CacheDir)
 		if err != nil {
@@ -66,15 +83,62 @@ func Open(cfg engines.Config) (engines.Engine, error) {
 		e.cache = c
 	}
 	e.info = engines.Info{Name: Name, Version: engines.ModuleVersion(modulePath, pinnedVersion)}
+	var notes []string
 	switch supported, why := compilerSupported(); {
 	case cfg.Interpreter:
-		e.info.Mode, e.info.Notes = "interpreter", "interpreter requested"
+		e.info.Mode = "interpreter"
+		notes = append(notes, "interpreter requested")
 	case supported:
 		e.info.Mode = "compiler"
 	default:
-		e.info.Mode, e.info.Notes = "interpreter", "fell back to the interpreter: "+why
+		e.info.Mode = "interpreter"
+		notes = append(notes, "fell back to the interpreter: "+why)
 	}
+	if e.info.Mode == "compiler" {
+		w := strconv.Itoa(e.workers) + " workers"
+		if e.workers == 1 {
+			w = "1 worker"
+		}
+		notes = append(notes, "compiles on "+w+" ("+workersFrom+")")
+	}
+	if cfg.NoDeadline {
+		notes = append(notes, "no close-on-context-done: "+engines.NoDeadlineReason)
+	}
+	e.info.Notes = strings.Join(notes, "; ")
 	return e, nil
+}
+
+// Unsupported implements engines.FeatureReporter: without close-on-context-done
+// (Config.NoDeadline) a call does not end when its context is done, and, as
+// the compiled code then has no exits to Go at loop headers, a looping guest
+// cannot be preempted: the next stop-the-world of the Go runtime (a garbage
+// collection) waits for it forever and the whole process stalls. (The
+// interpreter is Go code, which the runtime preempts.)
+func (e *Engine) Unsupported(f engines.Feature) string {
+	if !e.cfg.NoDeadline {
+		return ""
+	}
+	switch {
+	case f == engines.FeatureInterrupt:
+		return engines.NoDeadlineReason
+	case f == engines.FeatureRunawayContained && e.info.Mode == "compiler":
+		return runawayStalls
+	}
+	return ""
+}
+
+// runawayStalls is why wazero's compiler without close-on-context-done lacks
+// engines.FeatureRunawayContained.
+const runawayStalls = "wazero's compiled code without close-on-context-done has no exits at loop headers, so the Go runtime cannot preempt a looping guest: the next garbage collection's stop-the-world waits for it and the whole process stalls"
+
+// runtimeConfig is the wazero.RuntimeConfig of this engine's runtimes (and of
+// its baseline's), without a memory limit or cache.
+func (e *Engine) runtimeConfig() wazero.RuntimeConfig {
+	rc := wazero.NewRuntimeConfig()
+	if e.info.Mode == "interpreter" {
+		rc = wazero.NewRuntimeConfigInterpreter()
+	}
+	return rc.WithCloseOnContextDone(!e.cfg.NoDeadline)
 }
 
 // Info implements engines.Engine.
@@ -92,11 +156,7 @@ func (e *Engine) runtime(ctx context.Context, limit uint32, mc engines.ModuleCon
 	if r, ok := e.runtimes[key]; ok {
 		return r, nil
 	}
-	rc := wazero.NewRuntimeConfig()
-	if e.info.Mode == "interpreter" {
-		rc = wazero.NewRuntimeConfigInterpreter()
-	}
-	rc = rc.WithCloseOnContextDone(true).WithMemoryLimitPages(limit)
+	rc := e.runtimeConfig().WithMemoryLimitPages(limit)
 	if e.cache != nil {
 		rc = rc.WithCompilationCache(e.cache)
 	}
@@ -126,7 +186,7 @@ func (e *Engine) Compile(ctx context.Context, wasm []byte, cfg engines.ModuleCon
 	if err != nil {
 		return nil, err
 	}
-	cm, err := r.CompileModule(ctx, wasm)
+	cm, err := r.CompileModule(experimental.WithCompilationWorkers(ctx, e.workers), wasm)
 	if err != nil {
 		return nil, fmt.Errorf("%w: wazero: %w", engines.ErrCompile, err)
 	}

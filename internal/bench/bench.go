@@ -39,7 +39,14 @@ type Config struct {
 	// Instances is how many instances the footprint workload creates; zero
 	// means 10.
 	Instances int
+	// Only, when set, selects the figures to time by name; a workload skips
+	// the others (and their warm-up) where it can, and may still return
+	// them where it cannot.
+	Only func(name string) bool
 }
+
+// wants reports whether the figure called name is to be timed.
+func (c Config) wants(name string) bool { return c.Only == nil || c.Only(name) }
 
 // Workload is one family of figures.
 type Workload struct {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync/atomic"
 
 	"github.com/kspbench/kspbench/abi"
@@ -14,6 +15,7 @@ import (
 	"github.com/kspbench/kspbench/host/storage"
 	"github.com/kspbench/kspbench/internal/results"
 	"github.com/kspbench/kspbench/plugin"
+	"github.com/kspbench/kspbench/plugindir"
 )
 
 // HostCallsPerOp is how many guest-to-host calls one call of call_host makes
@@ -125,9 +127,11 @@ func checkHostCalls(ctx context.Context, eng engines.Engine, wasm []byte) error 
 
 // Calls measures the cost of crossing the boundary: an empty export, a
 // 64-byte handler round trip and a guest-to-host call, each through the
-// harness (engines and plugin) and through the engine's own API; and the
-// round trip through a plugin's pool under its call deadline, as a serving
-// host makes it.
+// harness (engines and plugin) and through the engine's own API; the round
+// trip through a plugin's pool under its call deadline, as a serving host
+// makes it; a loop-heavy export (loop_n) and each GET route of the plugin
+// under test, through the harness: the figures on which an engine's
+// interruption machinery costs the most.
 func Calls(_ context.Context, c Config) ([]Sample, error) {
 	// Every figure runs under a context that never ends, on both paths: the
 	// engine's own API is called without any deadline machinery, so the
@@ -154,35 +158,47 @@ func Calls(_ context.Context, c Config) ([]Sample, error) {
 		return nil, err
 	}
 	var out []Sample
-	out = append(out, timed(c, results.CallName(results.OpNoop, results.ViaHarness), func(n int) {
+	// add times body as the figure called name, unless c leaves it out; per
+	// restates the sample (perHostCall) when set.
+	add := func(name string, per func(Sample) Sample, body func(n int)) {
+		if !c.wants(name) {
+			return
+		}
+		s := timed(c, name, body)
+		if per != nil {
+			s = per(s)
+		}
+		out = append(out, s)
+	}
+	add(results.CallName(results.OpNoop, results.ViaHarness), nil, func(n int) {
 		stack := make([]uint64, 1)
 		for range n {
 			if err := noop.Call(ctx, stack[:0]); err != nil {
 				panic(err)
 			}
 		}
-	}))
-	out = append(out, timed(c, results.CallName(results.OpEcho64, results.ViaHarness), func(n int) {
+	})
+	add(results.CallName(results.OpEcho64, results.ViaHarness), nil, func(n int) {
 		for range n {
 			if _, err := fx.inst.Call(ctx, "handle_echo", in64); err != nil {
 				panic(err)
 			}
 		}
-	}))
+	})
 	// What a serving host pays: a pooled instance and the call deadline
 	// (package plugin's Plugin.Call), on top of the ABI round trip.
 	got, err = fx.p.Call(ctx, "handle_echo", in64)
 	if err := check(results.CallName(results.OpEcho64, results.ViaPool), got, in64, err); err != nil {
 		return nil, err
 	}
-	out = append(out, timed(c, results.CallName(results.OpEcho64, results.ViaPool), func(n int) {
+	add(results.CallName(results.OpEcho64, results.ViaPool), nil, func(n int) {
 		for range n {
 			if _, err := fx.p.Call(ctx, "handle_echo", in64); err != nil {
 				panic(err)
 			}
 		}
-	}))
-	out = append(out, perHostCall(timed(c, results.CallName(results.OpHostcall, results.ViaHarness), func(n int) {
+	})
+	add(results.CallName(results.OpHostcall, results.ViaHarness), perHostCall, func(n int) {
 		stack := make([]uint64, 1)
 		for range n {
 			stack[0] = HostCallsPerOp
@@ -190,7 +206,43 @@ func Calls(_ context.Context, c Config) ([]Sample, error) {
 				panic(err)
 			}
 		}
-	})))
+	})
+	// Loop-heavy guest code: where an engine's interruption checks at loop
+	// headers cost the most.
+	if name := results.CallName(results.OpLoop, results.ViaHarness); c.wants(name) {
+		loop := fx.inst.Engine().Function("loop_n")
+		if loop == nil {
+			return nil, errors.New("bench: the reference guest lacks loop_n")
+		}
+		stack := []uint64{results.LoopN}
+		want := uint64(results.LoopN) * (results.LoopN - 1) / 2
+		if err := loop.Call(ctx, stack); err != nil || stack[0] != want {
+			return nil, fmt.Errorf("bench %s: loop_n(%d) = %d (%v), want %d: not timing a wrong answer", name, results.LoopN, stack[0], err, want)
+		}
+		add(name, nil, func(n int) {
+			stack := make([]uint64, 1)
+			for range n {
+				stack[0] = results.LoopN
+				if err := loop.Call(ctx, stack); err != nil {
+					panic(err)
+				}
+			}
+		})
+	}
+	routes, err := routeCalls(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	defer routes.close(ctx)
+	for _, r := range routes.calls {
+		add(r.name, nil, func(n int) {
+			for range n {
+				if err := r.call(); err != nil {
+					panic(err)
+				}
+			}
+		})
+	}
 	if bl := fx.baseline; bl != nil {
 		got, err := bl.Echo(ctx, in64)
 		if err := check(results.CallName(results.OpEcho64, results.ViaEngine), got, in64, err); err != nil {
@@ -199,27 +251,106 @@ func Calls(_ context.Context, c Config) ([]Sample, error) {
 		if err := bl.CallHost(ctx, 3); err != nil {
 			return nil, fmt.Errorf("bench Call/op=hostcall/via=engine: %w", err)
 		}
-		out = append(out, timed(c, results.CallName(results.OpNoop, results.ViaEngine), func(n int) {
+		add(results.CallName(results.OpNoop, results.ViaEngine), nil, func(n int) {
 			for range n {
 				if err := bl.Noop(ctx); err != nil {
 					panic(err)
 				}
 			}
-		}))
-		out = append(out, timed(c, results.CallName(results.OpEcho64, results.ViaEngine), func(n int) {
+		})
+		add(results.CallName(results.OpEcho64, results.ViaEngine), nil, func(n int) {
 			for range n {
 				if _, err := bl.Echo(ctx, in64); err != nil {
 					panic(err)
 				}
 			}
-		}))
-		out = append(out, perHostCall(timed(c, results.CallName(results.OpHostcall, results.ViaEngine), func(n int) {
+		})
+		add(results.CallName(results.OpHostcall, results.ViaEngine), perHostCall, func(n int) {
 			for range n {
 				if err := bl.CallHost(ctx, HostCallsPerOp); err != nil {
 					panic(err)
 				}
 			}
-		})))
+		})
+	}
+	return out, nil
+}
+
+// pluginRoutes are the GET routes of the plugin under test, each ready to
+// call on one instance through the harness.
+type pluginRoutes struct {
+	eng   engines.Engine
+	p     *plugin.Plugin
+	inst  *plugin.Instance
+	calls []routeCall
+}
+
+type routeCall struct {
+	name string
+	call func() error
+}
+
+func (r *pluginRoutes) close(ctx context.Context) {
+	if r.inst != nil {
+		r.inst.Close(ctx)
+	}
+	if r.p != nil {
+		r.p.Close(ctx)
+	}
+	if r.eng != nil {
+		r.eng.Close(ctx)
+	}
+}
+
+// routeCalls loads the plugin of c (none when c has no PluginDir or wants
+// none of its routes) on an engine of its own that compiles through the
+// plugin's compilation cache (the one Throughput warms), and checks that
+// each GET route answers 2xx with a body before it is timed. Each call goes
+// through the harness as a serving host makes it, without the pool and its
+// deadline.
+func routeCalls(ctx context.Context, c Config) (*pluginRoutes, error) {
+	out := &pluginRoutes{}
+	if c.PluginDir == "" {
+		return out, nil
+	}
+	f, err := c.plugin()
+	if err != nil {
+		return nil, err
+	}
+	guest := f.Manifest.Metadata.Name
+	var routes []plugin.Route
+	for _, r := range f.Routes() {
+		if slices.Contains(r.Methods, "GET") && c.wants(results.RouteCallName(guest, results.RouteOp("GET", r.Path))) {
+			routes = append(routes, r)
+		}
+	}
+	if len(routes) == 0 {
+		return out, nil
+	}
+	if out.eng, err = c.Open(engines.Config{CacheDir: c.cacheDir(guest)}); err != nil {
+		return nil, err
+	}
+	if out.p, err = f.Load(ctx, out.eng, plugindir.Options{Logger: quiet, Storage: storage.NewMemory()}); err != nil {
+		out.close(ctx)
+		return nil, err
+	}
+	if out.inst, err = out.p.NewInstance(ctx); err != nil {
+		out.close(ctx)
+		return nil, err
+	}
+	for _, r := range routes {
+		name := results.RouteCallName(guest, results.RouteOp("GET", r.Path))
+		inst := out.inst
+		call := func() (int, int, error) {
+			x := &abi.Exchange{Request: abi.Request{Method: "GET", Path: r.Path, Route: r.Path}}
+			body, err := inst.Call(abi.WithExchange(ctx, x), r.Handler, nil)
+			return x.ResponseStatus, len(body), err
+		}
+		if status, n, err := call(); err != nil || status >= 300 || n == 0 {
+			out.close(ctx)
+			return nil, fmt.Errorf("bench %s: status %d, %d bytes (%v): not timing a failing call", name, status, n, err)
+		}
+		out.calls = append(out.calls, routeCall{name: name, call: func() error { _, _, err := call(); return err }})
 	}
 	return out, nil
 }

@@ -4,9 +4,10 @@
 // the configurations it offers. The worker build, the isolation test, the
 // report's engine order, the CLI's help and the Makefile all read it.
 //
-// It imports nothing of the engines themselves: it is data, at the bottom of
-// the import graph, so that reports and the CLI can know the engines without
-// linking them.
+// It imports no engine adapter, only package engines for the Config an
+// engine configuration maps to: it is data, near the bottom of the import
+// graph, so that reports and the CLI can know the engines without linking
+// them.
 package catalog
 
 import (

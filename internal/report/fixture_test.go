@@ -31,6 +31,11 @@ type fixtureEngine struct {
 	tputRef, tputCM        float64    // calls/s
 	allocsPerCall          float64
 	http                   bool
+	loopNS, routeNS        float64 // loop_n(10000) and GET /status through the harness, ns
+	// unguarded divides the price-of-safety figures (noop, hostcall, loop,
+	// route) for the engine's no-deadline configuration, which the fixture
+	// writes, as a default run does, when it is not zero.
+	unguarded [4]float64
 }
 
 var fixtureEngines = []fixtureEngine{
@@ -42,6 +47,7 @@ var fixtureEngines = []fixtureEngine{
 		rss:        [3]float64{5.1, 3.5, 3.2},
 		compiledCM: 9.1 * (1 << 20), compiledRf: 12 << 10,
 		tputRef: 12e6, tputCM: 180e3, http: true,
+		loopNS: 240_000, routeNS: 27_100, unguarded: [4]float64{16, 1.6, 9, 3.3},
 	},
 	{
 		name: "wasmtime", version: "v39.0.1", mode: "cranelift", binary: 43_500_000,
@@ -51,6 +57,7 @@ var fixtureEngines = []fixtureEngine{
 		rss:        [3]float64{2.0, 1.3, 1.2},
 		compiledCM: 6.2 * (1 << 20), compiledRf: 40 << 10,
 		tputRef: 300e3, tputCM: 90e3, http: true,
+		loopNS: 9_000, routeNS: 31_000, unguarded: [4]float64{1.04, 1.02, 1.35, 1.08},
 	},
 	{
 		name: "wasmer", version: "v1.0.4", mode: "cranelift", notes: "Wasmer 2.0; libwasmer.so loaded from the module cache",
@@ -61,6 +68,7 @@ var fixtureEngines = []fixtureEngine{
 		rss:        [3]float64{2.4, 1.6, 1.5},
 		compiledCM: 7.4 * (1 << 20), compiledRf: 30 << 10,
 		tputRef: 600e3, tputCM: 70e3, allocsPerCall: 6,
+		loopNS: 7_500, routeNS: 33_000,
 	},
 }
 
@@ -124,16 +132,20 @@ func writeFixture(t testing.TB, dir string, engines []string, full bool) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		cfg := []benchfmt.Config{
-			{Key: "goos", Value: []byte("linux"), File: true},
-			{Key: "goarch", Value: []byte("amd64"), File: true},
-			{Key: "pkg", Value: []byte("github.com/kspbench/kspbench/bench"), File: true},
-			{Key: "cpu", Value: []byte("AMD EPYC 7B13"), File: true},
-			{Key: "engine", Value: []byte(fe.name), File: true},
-			{Key: "engine-version", Value: []byte(fe.version), File: true},
-			{Key: "engine-mode", Value: []byte(fe.mode), File: true},
-			{Key: "kspbench-version", Value: []byte("v0.1.0"), File: true},
+		fileCfg := func(config string) []benchfmt.Config {
+			return []benchfmt.Config{
+				{Key: "goos", Value: []byte("linux"), File: true},
+				{Key: "goarch", Value: []byte("amd64"), File: true},
+				{Key: "pkg", Value: []byte("github.com/kspbench/kspbench/bench"), File: true},
+				{Key: "cpu", Value: []byte("AMD EPYC 7B13"), File: true},
+				{Key: "engine", Value: []byte(fe.name), File: true},
+				{Key: "engine-config", Value: []byte(config), File: true},
+				{Key: "engine-version", Value: []byte(fe.version), File: true},
+				{Key: "engine-mode", Value: []byte(fe.mode), File: true},
+				{Key: "kspbench-version", Value: []byte("v0.1.0"), File: true},
+			}
 		}
+		cfg := fileCfg("default")
 		if fe.notes != "" {
 			cfg = append(cfg, benchfmt.Config{Key: "engine-notes", Value: []byte(fe.notes), File: true})
 		}
@@ -154,6 +166,13 @@ func writeFixture(t testing.TB, dir string, engines []string, full bool) {
 				[]string{"sec/op", "B/op", "allocs/op"}, harness*1e-9, 8*fe.allocsPerCall, fe.allocsPerCall)
 			fw.write("Call/op="+op.name+"/via=engine", int(1e9/op.ns/4), 0.015, sec, op.ns*1e-9)
 		}
+		// The price-of-safety figures beyond noop and hostcall.
+		safety := func(fw *fixtureWriter, div [4]float64) {
+			fw.write("Call/op=loop-10k/via=harness", int(1e9/fe.loopNS/4), 0.02, sec, fe.loopNS/div[2]*1e-9)
+			fw.write("Call/guest=cluster-monitor/op=get-status/via=harness", int(1e9/fe.routeNS/4), 0.02, sec, fe.routeNS/div[3]*1e-9)
+			fw.write("Call/guest=cluster-monitor/op=get-data/via=harness", int(1e9/fe.routeNS/4), 0.02, sec, 1.1*fe.routeNS/div[3]*1e-9)
+		}
+		safety(fw, [4]float64{1, 1, 1, 1})
 		for _, dir := range knownOrder["dir"] {
 			for _, size := range []struct {
 				name  string
@@ -196,6 +215,38 @@ func writeFixture(t testing.TB, dir string, engines []string, full bool) {
 			run.Results = append(run.Results, res)
 		}
 		matrix.Runs = append(matrix.Runs, run)
+		if !full || fe.unguarded[0] == 0 {
+			continue
+		}
+		// The engine's no-deadline configuration, as a default run adds it:
+		// the price-of-safety figures and the interrupt cases only.
+		g, err := os.Create(filepath.Join(dir, fe.name+"-no-deadline.txt"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		notes := "no-deadline configuration: a looping guest hangs the call"
+		gcfg := append(fileCfg("no-deadline"), benchfmt.Config{Key: "engine-notes", Value: []byte(notes), File: true})
+		gw := &fixtureWriter{t: t, engine: fe.name + ":no-deadline", w: benchfmt.NewWriter(g), cfg: gcfg, n: count}
+		for i, op := range []struct {
+			name string
+			ns   float64
+		}{{"noop", fe.callNS}, {"hostcall", fe.hostNS}} {
+			harness := (op.ns*1.04 + 1.5) / fe.unguarded[i]
+			gw.write("Call/op="+op.name+"/via=harness", int(1e9/harness/4), 0.015,
+				[]string{"sec/op", "B/op", "allocs/op"}, harness*1e-9, 8*fe.allocsPerCall, fe.allocsPerCall)
+		}
+		safety(gw, fe.unguarded)
+		if err := g.Close(); err != nil {
+			t.Fatal(err)
+		}
+		infos = append(infos, EngineInfo{Name: fe.name + ":no-deadline", Engine: fe.name, Config: "no-deadline", Version: fe.version,
+			Mode: fe.mode, Notes: notes, BinaryBytes: fe.binary, LibraryBytes: fe.library, SafetyOnly: true})
+		urun := results.EngineRun{Engine: fe.name + ":no-deadline", Version: fe.version, Mode: fe.mode, Notes: notes}
+		for _, c := range []string{"abi/deadline", "abi/cancel"} {
+			urun.Results = append(urun.Results, results.CaseResult{Case: c, Outcome: results.Unsupported, Duration: 100 * time.Millisecond,
+				Detail: notes + "; the host answered at the deadline and abandoned the instance, whose guest code still runs until the process ends"})
+		}
+		matrix.Runs = append(matrix.Runs, urun)
 	}
 	if !full {
 		return

@@ -8,7 +8,8 @@ import (
 )
 
 // Generate loads the run folder dir and writes into it summary.md and the
-// charts coldstart.svg, call-overhead.svg and copy-bandwidth.svg. A chart
+// charts coldstart.svg, call-overhead.svg, copy-bandwidth.svg and
+// price-of-safety.svg. A chart
 // whose figures the run lacks is not written, and the summary does not link
 // it.
 //
@@ -21,14 +22,16 @@ func Generate(dir string) error {
 		return err
 	}
 	var c charts
+	main := r.fullyMeasured()
 	for _, f := range []struct {
 		name  string
 		svg   []byte
 		wrote *bool
 	}{
-		{coldStartChart, r.coldStartSVG(), &c.coldStart},
-		{callOverheadChart, r.callOverheadSVG(), &c.callOverhead},
-		{copyBandwidthChart, r.copyBandwidthSVG(), &c.copyBandwidth},
+		{coldStartChart, main.coldStartSVG(), &c.coldStart},
+		{callOverheadChart, main.callOverheadSVG(), &c.callOverhead},
+		{copyBandwidthChart, main.copyBandwidthSVG(), &c.copyBandwidth},
+		{priceOfSafetyChart, r.priceOfSafetySVG(), &c.priceOfSafety},
 	} {
 		if f.svg == nil {
 			continue

@@ -12,6 +12,7 @@ import (
 // harness, a 64 KiB copy into the guest, and resident memory per instance.
 // Cells are medians; a figure the run lacks is "–".
 func Headline(r *Run) string {
+	r = r.fullyMeasured()
 	guest := r.pluginGuest()
 	n := r.maxInstances(guest)
 	rss := "RSS per instance"

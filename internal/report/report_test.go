@@ -156,7 +156,7 @@ func TestSummaryOrder(t *testing.T) {
 	dir := generateExample(t)
 	md := readString(t, filepath.Join(dir, SummaryFile))
 	at := -1
-	for _, h := range []string{"# kspbench run example", "## Cold start", "## Per-call overhead", "## Memory copy", "## Footprint",
+	for _, h := range []string{"# kspbench run example", "## Cold start", "## Per-call overhead", "## The price of safety", "## Memory copy", "## Footprint",
 		"## Throughput", "## HTTP", "## Conformance", "## Picking an engine", "## Reproduce"} {
 		i := strings.Index(md, h+"\n")
 		if i < 0 || i < at {
@@ -166,7 +166,14 @@ func TestSummaryOrder(t *testing.T) {
 	}
 	for _, want := range []string{
 		"![Cold start by phase and engine](coldstart.svg)",
-		"benchstat -col engine -ignore engine-mode,engine-notes,engine-version reports/example/wazero.txt reports/example/wasmtime.txt reports/example/wasmer.txt\n",
+		"benchstat -col engine,engine-config -ignore engine-mode,engine-notes,engine-version reports/example/wazero.txt reports/example/wazero-no-deadline.txt " +
+			"reports/example/wasmtime.txt reports/example/wasmtime-no-deadline.txt reports/example/wasmer.txt\n",
+		// The price of safety: safe ÷ unguarded from the same run, and the
+		// warning in plain words.
+		"| empty call | wazero | 21.2 ns ±1% | 1.33 ns ±7% | 15.9× |",
+		"**Without a deadline a looping guest hangs the call**",
+		"![Each engine's safe default beside its no-deadline configuration](price-of-safety.svg)",
+		"- wasmer: no price to show:",
 		"go run ./cmd/kspbench run --count 10 --seed 1 --out reports/example",
 		// wasmer cannot interrupt a call: the matrix says so.
 		"It cannot interrupt a running call (`abi/deadline`, `abi/cancel`)",

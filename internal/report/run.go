@@ -57,12 +57,22 @@ type Machine struct {
 	Go     string `json:"go"` // Go version, as runtime.Version reports it
 }
 
-// EngineInfo is one engine of a run as run.json records it.
+// EngineInfo is one engine configuration of a run as run.json records it.
 type EngineInfo struct {
-	Name    string `json:"name"`
-	Version string `json:"version"`
-	Mode    string `json:"mode"`
-	Notes   string `json:"notes,omitempty"`
+	// Name is the configuration as --engines names it: "wazero" for the
+	// engine's default, "wazero:no-deadline" for another.
+	Name string `json:"name"`
+	// Engine and Config are the engine's catalog name and the
+	// configuration's name ("default" for the safe default); empty in runs
+	// made before engine configurations (Name is then the engine).
+	Engine string `json:"engine,omitempty"`
+	Config string `json:"config,omitempty"`
+	// SafetyOnly says that the configuration ran only the figures of the
+	// price-of-safety comparison.
+	SafetyOnly bool   `json:"safety_only,omitempty"`
+	Version    string `json:"version"`
+	Mode       string `json:"mode"`
+	Notes      string `json:"notes,omitempty"`
 	// BinaryBytes is the size of the binary that ran the engine, and
 	// LibraryBytes that of the shared library it loads (0 when linked
 	// statically).
@@ -80,12 +90,20 @@ type Run struct {
 	Engines []*Engine
 }
 
-// Engine is the results of one engine.
+// Engine is the results of one engine configuration.
 type Engine struct {
-	Name    string
-	Version string // engine-version
-	Mode    string // engine-mode
-	Notes   string // engine-notes
+	// Name is the configuration as --engines names it: the engine's name
+	// ("wazero") for its default, engine:config ("wazero:no-deadline")
+	// otherwise.
+	Name string
+	// Base is the engine's name ("wazero") and Configuration the
+	// configuration's ("default", "no-deadline"), from the results'
+	// engine and engine-config keys.
+	Base          string
+	Configuration string
+	Version       string // engine-version
+	Mode          string // engine-mode
+	Notes         string // engine-notes
 	// Info is the engine's entry in run.json, or the zero value.
 	Info EngineInfo
 	// Files are the result files its samples came from.
@@ -231,7 +249,15 @@ func Load(dir string) (*Run, error) {
 		e.Mode = cmp.Or(e.Mode, e.Info.Mode)
 		e.Notes = cmp.Or(e.Notes, e.Info.Notes)
 	}
-	slices.SortStableFunc(r.Engines, func(a, b *Engine) int { return compareEngines(a.Name, b.Name) })
+	slices.SortStableFunc(r.Engines, func(a, b *Engine) int {
+		if c := compareEngines(a.Base, b.Base); c != 0 {
+			return c
+		}
+		if c := catalog.RankConfig(a.Base, a.Configuration) - catalog.RankConfig(b.Base, b.Configuration); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Name, b.Name)
+	})
 	return r, nil
 }
 
@@ -255,10 +281,15 @@ func (r *Run) readResults(path string) error {
 		case *benchfmt.SyntaxError:
 			return fmt.Errorf("read results: %w", rec)
 		case *benchfmt.Result:
-			name := cmp.Or(rec.GetConfig("engine"), stem)
+			base := cmp.Or(rec.GetConfig("engine"), stem)
+			conf := cmp.Or(rec.GetConfig("engine-config"), catalog.DefaultConfig)
+			name := base
+			if conf != catalog.DefaultConfig {
+				name += ":" + conf
+			}
 			e := r.Engine(name)
 			if e == nil {
-				e = &Engine{Name: name, Config: map[string]string{}, byName: map[string]*Benchmark{}}
+				e = &Engine{Name: name, Base: base, Configuration: conf, Config: map[string]string{}, byName: map[string]*Benchmark{}}
 				r.Engines = append(r.Engines, e)
 			}
 			if !slices.Contains(e.Files, path) {

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/kspbench/kspbench/internal/catalog"
 )
 
 // missing is the cell of a figure an engine did not report.
@@ -80,12 +82,13 @@ func anyPresent(ms []*Metric) bool {
 }
 
 // charts says which chart files Generate wrote, for the summary to link.
-type charts struct{ coldStart, callOverhead, copyBandwidth bool }
+type charts struct{ coldStart, callOverhead, copyBandwidth, priceOfSafety bool }
 
 // summary renders summary.md. shown collects the benchmarks (name and unit)
 // a specific section rendered, so the rest is listed generically.
 type summary struct {
-	r      *Run
+	r      *Run // the configurations measured on everything (fullyMeasured)
+	full   *Run // every configuration, for the price of safety and benchstat
 	b      strings.Builder
 	shown  map[string]bool
 	charts charts
@@ -109,10 +112,11 @@ func (s *summary) showAll(unit, family string, kv ...string) {
 }
 
 func writeSummary(r *Run, c charts, displayDir string) string {
-	s := &summary{r: r, shown: map[string]bool{}, charts: c}
+	s := &summary{r: r.fullyMeasured(), full: r, shown: map[string]bool{}, charts: c}
 	s.header()
 	s.coldStart()
 	s.callOverhead()
+	s.priceOfSafety()
 	s.memoryCopy()
 	s.footprint()
 	s.throughput()
@@ -266,7 +270,8 @@ func (s *summary) callOverhead() {
 	}
 	s.section("Per-call overhead", chart, callOverheadChart)
 	s.b.WriteString("*harness*: through kspbench's engine interface; *engine API*: the binding called directly. " +
-		"For `hostcall`, the time of one host call. The target: the harness adds at most 5% or 20 ns, whichever is larger (medians).\n\n")
+		"For `hostcall`, the time of one host call. The target: the harness adds at most 5% or 20 ns, whichever is larger (medians). " +
+		"The engine API figure runs the engine in the same configuration as the harness figure beside it: " + s.baselineConfigs() + ".\n\n")
 	t := table{head: []string{"op", "engine", "harness", "engine API", "overhead", "within target"}}
 	for _, op := range ops {
 		for _, e := range r.Engines {
@@ -302,6 +307,27 @@ func (s *summary) callOverhead() {
 	}
 	t.write(&s.b)
 	s.rest(familyCall)
+}
+
+// baselineConfigs says in which configuration each engine's engine-API
+// baseline ran: the configuration of its column.
+func (s *summary) baselineConfigs() string {
+	var parts []string
+	for _, e := range s.r.Engines {
+		c, err := catalog.ParseConfiguration(e.Name)
+		if err != nil {
+			continue
+		}
+		what := "`" + c.ID() + "`"
+		if c.IsDefault() {
+			what += " (its safe default)"
+		}
+		parts = append(parts, what)
+	}
+	if len(parts) == 0 {
+		return "each engine's own"
+	}
+	return strings.Join(parts, ", ")
 }
 
 // withinTarget reports whether the harness adds at most 5% or 20 ns to the
@@ -541,10 +567,15 @@ func (s *summary) reproduce(displayDir string) {
 // between engines (engine-version, ...), which would otherwise split
 // benchstat's output into one table per engine.
 func (s *summary) benchstatCommand(displayDir string) string {
+	engs := s.full.Engines
+	col := "engine"
+	if slices.ContainsFunc(engs, func(e *Engine) bool { return e.Configuration != "" && e.Configuration != catalog.DefaultConfig }) {
+		col = "engine,engine-config"
+	}
 	var keys []string
-	for _, e := range s.r.Engines {
+	for _, e := range engs {
 		for k := range e.Config {
-			if k != "engine" && !slices.Contains(keys, k) {
+			if !slices.Contains(strings.Split(col, ","), k) && !slices.Contains(keys, k) {
 				keys = append(keys, k)
 			}
 		}
@@ -552,19 +583,19 @@ func (s *summary) benchstatCommand(displayDir string) string {
 	slices.Sort(keys)
 	var differ []string
 	for _, k := range keys {
-		for _, e := range s.r.Engines[1:] {
-			if e.Config[k] != s.r.Engines[0].Config[k] {
+		for _, e := range engs[1:] {
+			if e.Config[k] != engs[0].Config[k] {
 				differ = append(differ, k)
 				break
 			}
 		}
 	}
-	cmd := "benchstat -col engine"
+	cmd := "benchstat -col " + col
 	if len(differ) > 0 {
 		cmd += " -ignore " + strings.Join(differ, ",")
 	}
 	var files []string
-	for _, e := range s.r.Engines {
+	for _, e := range engs {
 		for _, f := range e.Files {
 			f = shellQuote(filepath.ToSlash(filepath.Join(displayDir, filepath.Base(f))))
 			if !slices.Contains(files, f) {

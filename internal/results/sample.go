@@ -46,12 +46,14 @@ func Name(workload string, kv ...string) string {
 // Keys and values of the Call figures, which the workloads write and the
 // report reads.
 const (
-	KeyOp  = "op"
-	KeyVia = "via"
+	KeyOp    = "op"
+	KeyVia   = "via"
+	KeyGuest = "guest"
 
 	OpNoop     = "noop"     // an empty export
 	OpEcho64   = "echo-64B" // a handler round trip with 64 bytes each way
 	OpHostcall = "hostcall" // one guest-to-host call
+	OpLoop     = "loop-10k" // loop_n(LoopN): loop-heavy guest code, LoopN iterations
 
 	ViaHarness = "harness" // through kspbench's plugin layer
 	ViaEngine  = "engine"  // through the engine's own API (the baseline)
@@ -61,3 +63,34 @@ const (
 // CallName is the name of a Call figure: CallName(OpNoop, ViaHarness) is
 // "Call/op=noop/via=harness".
 func CallName(op, via string) string { return Name(Call, KeyOp, op, KeyVia, via) }
+
+// LoopN is the number of loop iterations of the OpLoop figures.
+const LoopN = 10_000
+
+// RouteOp is the op of the Call figure of a plugin's route: RouteOp("GET",
+// "/status") is "get-status".
+func RouteOp(method, path string) string {
+	p := strings.Trim(path, "/")
+	if p == "" {
+		p = "root"
+	}
+	return strings.ToLower(method) + "-" + strings.ReplaceAll(p, "/", "-")
+}
+
+// RouteCallName is the name of the Call figure of one of a plugin's routes,
+// called through the harness: "Call/guest=cluster-monitor/op=get-status/via=harness".
+func RouteCallName(guest, op string) string {
+	return Name(Call, KeyGuest, guest, KeyOp, op, KeyVia, ViaHarness)
+}
+
+// PriceOfSafety reports whether the figure called name is one the
+// price-of-safety comparison needs: the empty call, the host call, the loop
+// and the plugin's routes, through the harness. An engine's no-deadline
+// configuration is measured on these alone in a default run.
+func PriceOfSafety(name string) bool {
+	switch name {
+	case CallName(OpNoop, ViaHarness), CallName(OpHostcall, ViaHarness), CallName(OpLoop, ViaHarness):
+		return true
+	}
+	return strings.HasPrefix(name, Call+"/"+KeyGuest+"=") && strings.HasSuffix(name, "/"+KeyVia+"="+ViaHarness)
+}

@@ -102,7 +102,7 @@ func runHTTP(ctx context.Context, r *engineRun, o Options) ([]results.Sample, er
 		bin  string
 		args []string
 	}{
-		{"engine", r.w.Binary(), []string{"serve", "--engine", r.name, "--plugins", plugins, "--data", filepath.Join(r.tmp, "http", "data.db"),
+		{"engine", r.w.Binary(), []string{"serve", "--engine", r.conf.Engine, "--plugins", plugins, "--data", filepath.Join(r.tmp, "http", "data.db"),
 			"--cache-dir", filepath.Join(r.tmp, "http", "cache"), "--log-level", "warn", "--abi", cmp.Or(o.ABI, "auto")}},
 		{"native", self, append([]string{"native-serve", "--plugin", o.PluginDir}, nativeBodies(ops)...)},
 	}

@@ -130,6 +130,57 @@ func TestRunLoop(t *testing.T) {
 	}
 }
 
+// TestRunLoopSafetyOnly checks a run as the default makes it: a
+// configuration in SafetyOnly runs only the Call workload, keeps only the
+// price-of-safety figures and only the interruption cases, and its results
+// go to <engine>-<config>.txt with its engine-config key.
+func TestRunLoopSafetyOnly(t *testing.T) {
+	o := Defaults()
+	o.Engines = []string{"wazero", "wazero:no-deadline"}
+	o.SafetyOnly = []string{"wazero:no-deadline"}
+	o.Count = 2
+	o.Conformance = true
+	o.Bench, _ = NewFilter("Call|Copy")
+	out, calls, fakes, err := fakeRun(t, o, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range calls {
+		if c == "wazero:no-deadline/Copy" {
+			t.Fatalf("the safety-only configuration ran Copy: %v", calls)
+		}
+	}
+	if fakes["wazero:no-deadline"] == nil {
+		t.Fatal("no worker for wazero:no-deadline")
+	}
+	b, err := os.ReadFile(filepath.Join(out, "wazero-no-deadline.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"engine: wazero\n", "engine-config: no-deadline\n", "BenchmarkCall/op=noop/via=harness "} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("wazero-no-deadline.txt lacks %q:\n%s", want, b)
+		}
+	}
+	if strings.Contains(string(b), "via=engine") {
+		t.Errorf("wazero-no-deadline.txt holds a figure outside the price of safety:\n%s", b)
+	}
+	d, err := os.ReadFile(filepath.Join(out, "wazero.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(d), "engine-config: default\n") || !strings.Contains(string(d), "via=engine") {
+		t.Errorf("wazero.txt:\n%s", d)
+	}
+	conf, err := os.ReadFile(filepath.Join(out, "conformance.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(conf), `"engine": "wazero:no-deadline"`) {
+		t.Errorf("conformance.json lacks the no-deadline column:\n%s", conf)
+	}
+}
+
 // TestRunLoopStopsOnAFailingWorkload checks that a failing workload ends the
 // run with an error naming the engine and the workload.
 func TestRunLoopStopsOnAFailingWorkload(t *testing.T) {
@@ -150,6 +201,8 @@ func TestValidateBeforeAnything(t *testing.T) {
 	for _, bad := range []func(*Options){
 		func(o *Options) { o.Bench, _ = NewFilter("NoSuchWorkload") },
 		func(o *Options) { o.Engines = []string{"v8"} },
+		func(o *Options) { o.Engines = []string{"wazero", "wazero:default"} },
+		func(o *Options) { o.Engines = []string{"wazero:turbo"} },
 		func(o *Options) { o.Count = 0 },
 	} {
 		o := Defaults()

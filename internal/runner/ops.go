@@ -40,6 +40,29 @@ type BenchArgs struct {
 	TempDir     string `json:"temp_dir"`
 	BenchTimeNS int64  `json:"bench_time_ns,omitempty"`
 	Instances   int    `json:"instances,omitempty"`
+	// Bench is the --bench pattern: the worker skips the figures it does
+	// not select where the workload can. Empty selects every figure.
+	Bench string `json:"bench,omitempty"`
+	// SafetyOnly limits the workload to the price-of-safety figures
+	// (results.PriceOfSafety).
+	SafetyOnly bool `json:"safety_only,omitempty"`
+}
+
+// only returns the figure selection of a, for bench.Config.Only.
+func (a BenchArgs) only() (func(string) bool, error) {
+	var f *Filter
+	if a.Bench != "" {
+		var err error
+		if f, err = NewFilter(a.Bench); err != nil {
+			return nil, fmt.Errorf("bench: %w", err)
+		}
+	}
+	if f == nil && !a.SafetyOnly {
+		return nil, nil
+	}
+	return func(name string) bool {
+		return (f == nil || f.matchFigure(name)) && (!a.SafetyOnly || results.PriceOfSafety(name))
+	}, nil
 }
 
 // SuiteArgs is the "run" operation's argument: one conformance case and where
@@ -67,13 +90,24 @@ func LinkedBindings() []string {
 	return out
 }
 
-// Serve is the worker's side: it serves the operations for engine name over
-// stdin and stdout until stdin ends.
-func Serve(ctx context.Context, name string, stdin io.Reader, stdout io.Writer) error {
+// Serve is the worker's side: it serves the operations for one engine
+// configuration over stdin and stdout until stdin ends. id names it as
+// --engines does: "wazero", or "wazero:no-deadline"; every engine the worker
+// opens, for workloads and conformance cases alike, gets the configuration
+// laid over what it asks for (catalog.Configuration.Apply).
+func Serve(ctx context.Context, id string, stdin io.Reader, stdout io.Writer) error {
 	if linked := LinkedBindings(); len(linked) > 1 {
 		return fmt.Errorf("worker: this binary links %s; a process may link at most one cgo engine", strings.Join(linked, " and "))
 	}
-	open := func(cfg engines.Config) (engines.Engine, error) { return engines.Open(name, cfg) }
+	conf, err := catalog.ParseConfiguration(id)
+	if err != nil {
+		return fmt.Errorf("worker: %w", err)
+	}
+	if ok, why := conf.RunsOn(runtime.GOOS, runtime.GOARCH); !ok {
+		return fmt.Errorf("worker: %s", why)
+	}
+	name := conf.Engine
+	open := func(cfg engines.Config) (engines.Engine, error) { return engines.Open(name, conf.Apply(cfg)) }
 	probe, err := open(engines.Config{})
 	if err != nil {
 		return fmt.Errorf("worker: %w", err)
@@ -84,7 +118,7 @@ func Serve(ctx context.Context, name string, stdin io.Reader, stdout io.Writer) 
 	ops := map[string]worker.Op{
 		opHello: func(context.Context, json.RawMessage) (any, error) {
 			return worker.Hello{Protocol: worker.ProtocolVersion, Kspbench: version.Get().Short(),
-				Engine: info.Name, Version: info.Version, Mode: info.Mode, Notes: info.Notes,
+				Engine: info.Name, Config: conf.Name, Version: info.Version, Mode: info.Mode, Notes: info.Notes,
 				PID: os.Getpid(), GOOS: runtime.GOOS, GOARCH: runtime.GOARCH, Linked: LinkedBindings()}, nil
 		},
 		opCases: func(context.Context, json.RawMessage) (any, error) {
@@ -116,8 +150,12 @@ func Serve(ctx context.Context, name string, stdin io.Reader, stdout io.Writer) 
 			if !ok {
 				return nil, fmt.Errorf("bench: no workload %q", a.Workload)
 			}
+			only, err := a.only()
+			if err != nil {
+				return nil, err
+			}
 			return w.Run(ctx, bench.Config{Open: open, PluginDir: a.PluginDir, ABI: a.ABI, Reference: conformance.Guest("reference"),
-				TempDir: a.TempDir, BenchTime: time.Duration(a.BenchTimeNS), Instances: a.Instances})
+				TempDir: a.TempDir, BenchTime: time.Duration(a.BenchTimeNS), Instances: a.Instances, Only: only})
 		},
 	}
 	ops[opSightglass] = sightglassOp(open)
@@ -168,17 +206,31 @@ type Worker interface {
 // Client is a worker process, driven through its typed operations.
 type Client struct {
 	*worker.Process
+	id  string
 	bin string
 }
 
-// StartClient starts the worker binary bin for engine.
-func StartClient(ctx context.Context, engine, bin string, env ...string) (*Client, error) {
-	p, err := worker.Start(ctx, worker.Spec{Engine: engine, Path: bin, Args: []string{"worker", "--engine", engine}, Env: env})
+// StartClient starts the worker binary bin for an engine configuration, named
+// as --engines names it: "wazero" (its default) or "wazero:no-deadline".
+func StartClient(ctx context.Context, id, bin string, env ...string) (*Client, error) {
+	conf, err := catalog.ParseConfiguration(id)
 	if err != nil {
 		return nil, err
 	}
-	return &Client{Process: p, bin: bin}, nil
+	args := []string{"worker", "--engine", conf.Engine}
+	if !conf.IsDefault() {
+		args = append(args, "--config", conf.Name)
+	}
+	p, err := worker.Start(ctx, worker.Spec{Engine: conf.Engine, Config: conf.Name, Path: bin, Args: args, Env: env})
+	if err != nil {
+		return nil, err
+	}
+	return &Client{Process: p, id: conf.ID(), bin: bin}, nil
 }
+
+// Engine implements Worker: the configuration's ID ("wazero:no-deadline"),
+// under which its results and its column of the matrix are filed.
+func (c *Client) Engine() string { return c.id }
 
 // Binary implements Worker.
 func (c *Client) Binary() string { return c.bin }

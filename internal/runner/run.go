@@ -33,8 +33,14 @@ import (
 // Options are what `kspbench run` is asked to do. Defaults and Quick fill
 // in the values the CLI documents.
 type Options struct {
-	// Engines to measure, in catalog names.
+	// Engines to measure: engine configurations as --engines names them,
+	// "wazero" (the engine's safe default) or "wazero:no-deadline".
 	Engines []string
+	// SafetyOnly lists configurations of Engines measured only on the
+	// figures the price-of-safety comparison needs (results.PriceOfSafety),
+	// and on the conformance cases that end a running call: the default run
+	// adds each engine's no-deadline configuration so.
+	SafetyOnly []string
 	// Bench selects figures level by level, as go test -bench does.
 	Bench *Filter
 	// Count is the number of samples of every figure, per engine.
@@ -73,10 +79,18 @@ type Options struct {
 	sightglass *sightglassSet // the Sightglass workload's programs, once found
 }
 
-// Defaults returns the options of a default run.
+// Defaults returns the options of a default run: every engine that links
+// here in its safe default configuration, and beside each the no-deadline
+// configuration where it changes anything, on the price-of-safety figures
+// only.
 func Defaults() Options {
 	f, _ := NewFilter(".")
-	return Options{Engines: catalog.On(runtime.GOOS, runtime.GOARCH), Bench: f, Count: 10, Seed: 1,
+	engs := catalog.On(runtime.GOOS, runtime.GOARCH)
+	var pairs []string
+	for _, c := range catalog.SafetyPairs(engs) {
+		pairs = append(pairs, c.ID())
+	}
+	return Options{Engines: append(engs, pairs...), SafetyOnly: pairs, Bench: f, Count: 10, Seed: 1,
 		BenchTime: 100 * time.Millisecond, Instances: 10, Conformance: true}
 }
 
@@ -115,9 +129,18 @@ func (o *Options) Validate() error {
 	if len(o.Engines) == 0 {
 		return errors.New("--engines names no engine")
 	}
+	ids := map[string]string{}
 	for _, e := range o.Engines {
-		if _, err := catalog.Get(e); err != nil {
+		c, err := catalog.ParseConfiguration(e)
+		if err != nil {
 			return fmt.Errorf("--engines: %w", err)
+		}
+		if prev, dup := ids[c.ID()]; dup {
+			return fmt.Errorf("--engines: %s and %s name the same configuration, %s", prev, e, c.ID())
+		}
+		ids[c.ID()] = e
+		if ok, why := c.RunsOn(runtime.GOOS, runtime.GOARCH); !ok {
+			return fmt.Errorf("--engines: %s does not run on %s/%s: %s", e, runtime.GOOS, runtime.GOARCH, why)
 		}
 	}
 	if o.Bench == nil {
@@ -158,19 +181,22 @@ type Env struct {
 	// Stdout gets the headline table at the end; Progress the steps.
 	Stdout   io.Writer
 	Progress *Progress
-	// Launch starts the worker of an engine; nil builds or finds the
-	// engine's binary (workerbin) and starts it as a process.
+	// Launch starts the worker of an engine configuration ("wazero",
+	// "wazero:no-deadline"); nil builds or finds the engine's binary
+	// (workerbin) and starts it as a process.
 	Launch func(ctx context.Context, engine string) (Worker, error)
 	// Benchstat runs benchstat with args; nil runs the real one.
 	Benchstat func(ctx context.Context, args ...string) ([]byte, error)
 }
 
-// engineRun is one engine's worker and what it measured.
+// engineRun is one engine configuration's worker and what it measured.
 type engineRun struct {
-	name    string
-	w       Worker
-	tmp     string
-	results []results.Sample
+	name       string // the configuration's ID: "wazero", "wazero:no-deadline"
+	conf       catalog.Configuration
+	safetyOnly bool // only the price-of-safety figures (Options.SafetyOnly)
+	w          Worker
+	tmp        string
+	results    []results.Sample
 	// pluginNotes say how the measured plugin runs (its ABI profile,
 	// instances recycled); they join the engine's notes in the report.
 	pluginNotes string
@@ -248,10 +274,18 @@ func Run(ctx context.Context, o Options, env Env) (string, error) {
 		}
 	}
 	if env.Launch == nil {
+		bins := map[string]string{} // one binary per engine, whatever its configurations
 		env.Launch = func(ctx context.Context, name string) (Worker, error) {
-			bin, err := workerbin.Find(ctx, o.Workers, root, rootErr, name, prog.step)
+			conf, err := catalog.ParseConfiguration(name)
 			if err != nil {
 				return nil, err
+			}
+			bin, ok := bins[conf.Engine]
+			if !ok {
+				if bin, err = workerbin.Find(ctx, o.Workers, root, rootErr, conf.Engine, prog.step); err != nil {
+					return nil, err
+				}
+				bins[conf.Engine] = bin
 			}
 			return StartClient(ctx, name, bin)
 		}
@@ -299,15 +333,23 @@ func Run(ctx context.Context, o Options, env Env) (string, error) {
 		prog.logf("%s", notes)
 	}
 
-	// One worker per engine.
-	runs := make([]*engineRun, len(o.Engines))
-	for i, name := range o.Engines {
+	// One worker per engine configuration. A configuration measured only
+	// on the price-of-safety figures is left out when --bench selects none
+	// of its workloads.
+	var runs []*engineRun
+	for _, name := range o.Engines {
+		conf, _ := catalog.ParseConfiguration(name) // Validate checked it
+		safetyOnly := slices.Contains(o.SafetyOnly, name)
+		if safetyOnly && len(o.workloadsOf(conf, safetyOnly)) == 0 {
+			continue
+		}
 		w, err := env.Launch(ctx, name)
 		if err != nil {
 			return "", fmt.Errorf("run: %w", err)
 		}
 		defer w.Close()
-		runs[i] = &engineRun{name: name, w: w, tmp: filepath.Join(tmp, name), pluginNotes: notes}
+		r := &engineRun{name: conf.ID(), conf: conf, safetyOnly: safetyOnly, w: w, tmp: filepath.Join(tmp, conf.FileStem()), pluginNotes: notes}
+		runs = append(runs, r)
 		h := w.Hello()
 		prog.logf("%s: %s %s (%s), pid %d %s", name, h.Engine, h.Version, h.Mode, h.PID, h.Notes)
 	}
@@ -382,11 +424,13 @@ func Run(ctx context.Context, o Options, env Env) (string, error) {
 	for _, r := range runs {
 		h := r.w.Hello()
 		binBytes, libBytes := fileSize(r.w.Binary()), linkedLibrarySize(h)
-		r.results = append(r.results, results.Sample{Name: results.Name(results.Footprint, "what", "binary"), Iters: 1,
-			Values: []results.Value{{Value: float64(binBytes + libBytes), Unit: "B"}}})
-		info.Engines = append(info.Engines, report.EngineInfo{Name: r.name, Version: h.Version, Mode: h.Mode,
-			Notes: r.notes(h), BinaryBytes: binBytes, LibraryBytes: libBytes})
-		file := filepath.Join(o.Out, r.name+".txt")
+		if !r.safetyOnly {
+			r.results = append(r.results, results.Sample{Name: results.Name(results.Footprint, "what", "binary"), Iters: 1,
+				Values: []results.Value{{Value: float64(binBytes + libBytes), Unit: "B"}}})
+		}
+		info.Engines = append(info.Engines, report.EngineInfo{Name: r.name, Engine: r.conf.Engine, Config: r.conf.Name,
+			Version: h.Version, Mode: h.Mode, Notes: r.notes(h), BinaryBytes: binBytes, LibraryBytes: libBytes, SafetyOnly: r.safetyOnly})
+		file := filepath.Join(o.Out, r.conf.FileStem()+".txt")
 		if err := writeResults(file, r, h, o); err != nil {
 			return "", err
 		}
@@ -398,7 +442,11 @@ func Run(ctx context.Context, o Options, env Env) (string, error) {
 	if err := writeJSON(filepath.Join(o.Out, "run.json"), info); err != nil {
 		return "", err
 	}
-	if out, err := env.Benchstat(ctx, append([]string{"-col", "engine", "-ignore", "engine-version,engine-mode,engine-notes"}, files...)...); err != nil {
+	col := "engine"
+	if slices.ContainsFunc(runs, func(r *engineRun) bool { return !r.conf.IsDefault() }) {
+		col = "engine,engine-config"
+	}
+	if out, err := env.Benchstat(ctx, append([]string{"-col", col, "-ignore", "engine-version,engine-mode,engine-notes"}, files...)...); err != nil {
 		prog.logf("benchstat.txt not written: %v", err)
 	} else if err := os.WriteFile(filepath.Join(o.Out, "benchstat.txt"), out, 0o644); err != nil {
 		return "", err
@@ -415,9 +463,20 @@ func Run(ctx context.Context, o Options, env Env) (string, error) {
 			report.Headline(rep), o.Out, time.Since(started).Round(time.Second))
 		return o.Out, fmt.Errorf("run: %w; samples so far in %s", interrupted, o.Out)
 	}
-	fmt.Fprintf(env.Stdout, "\n%s\nReports in %s (summary.md, benchstat.txt, <engine>.txt, results.json, results.csv, charts). %s in %s.\n",
+	fmt.Fprintf(env.Stdout, "\n%s\nReports in %s (summary.md, benchstat.txt, <engine>[-<config>].txt, results.json, results.csv, charts). %s in %s.\n",
 		report.Headline(rep), o.Out, plural(o.Count, "sample"), time.Since(started).Round(time.Second))
 	return o.Out, nil
+}
+
+// workloadsOf returns the workloads of a configuration: those the options
+// select, and of them only Call when safetyOnly (the price-of-safety figures
+// are all Call figures). The HTTP workload runs engines' defaults only:
+// kspbench serve, which it drives, takes no configuration.
+func (o *Options) workloadsOf(conf catalog.Configuration, safetyOnly bool) []bench.Workload {
+	ws := o.workloads()
+	return slices.DeleteFunc(ws, func(w bench.Workload) bool {
+		return safetyOnly && w.Name != results.Call || !conf.IsDefault() && w.Name == results.HTTP
+	})
 }
 
 // workloads returns the workloads the options select.
@@ -435,21 +494,24 @@ func (o *Options) workloads() []bench.Workload {
 // sample is the sampling loop: a warm-up, then Count samples with engines
 // in a shuffled order per sample.
 func sample(ctx context.Context, runs []*engineRun, o Options, prog *Progress) error {
-	workloads := o.workloads()
 	timedLoop := func(w bench.Workload) bool { return w.Name == results.Call || w.Name == results.Copy }
 	// Sightglass figures start from scratch every time (compile,
 	// instantiate, execute): nothing to warm up.
 	warmedUp := func(w bench.Workload) bool {
 		return w.Name != results.Sightglass && (!o.Quick || timedLoop(w))
 	}
-	warmups := len(slices.DeleteFunc(slices.Clone(workloads), func(w bench.Workload) bool { return !warmedUp(w) }))
-	total := (o.Count*len(workloads) + warmups) * len(runs)
+	total := 0
+	for _, r := range runs {
+		workloads := o.workloadsOf(r.conf, r.safetyOnly)
+		warmups := len(slices.DeleteFunc(slices.Clone(workloads), func(w bench.Workload) bool { return !warmedUp(w) }))
+		total += o.Count*len(workloads) + warmups
+	}
 	prog.start(total)
 	for sample := -1; sample < o.Count; sample++ {
 		order := shuffled(len(runs), o.Seed, sample)
 		for _, i := range order {
 			r := runs[i]
-			for _, w := range workloads {
+			for _, w := range o.workloadsOf(r.conf, r.safetyOnly) {
 				if sample < 0 && !warmedUp(w) {
 					continue // a smoke run warms up only the timed loops
 				}
@@ -467,7 +529,7 @@ func sample(ctx context.Context, runs []*engineRun, o Options, prog *Progress) e
 					samples, err = runSightglass(ctx, r, o.sightglass, prog)
 				default:
 					samples, err = r.w.Bench(ctx, BenchArgs{Workload: w.Name, PluginDir: o.PluginDir, ABI: o.ABI, TempDir: r.tmp,
-						BenchTimeNS: int64(o.BenchTime), Instances: o.Instances})
+						BenchTimeNS: int64(o.BenchTime), Instances: o.Instances, Bench: o.Bench.String(), SafetyOnly: r.safetyOnly})
 				}
 				if err != nil {
 					return fmt.Errorf("%s %s: %w", r.name, w.Name, err)
@@ -476,7 +538,7 @@ func sample(ctx context.Context, runs []*engineRun, o Options, prog *Progress) e
 					continue
 				}
 				for _, s := range samples {
-					if o.Bench.matchFigure(s.Name) {
+					if o.Bench.matchFigure(s.Name) && (!r.safetyOnly || results.PriceOfSafety(s.Name)) {
 						r.results = append(r.results, s)
 					}
 				}
@@ -573,9 +635,16 @@ func runConformance(ctx context.Context, r *engineRun, o Options, prog *Progress
 	if err != nil {
 		return results.EngineRun{}, err
 	}
+	so := SuiteOptions{PluginDir: o.PluginDir, TempDir: filepath.Join(r.tmp, "conformance"),
+		OnCase: func(c string) { prog.tick("conformance · " + r.name + " · " + c) }}
+	if r.safetyOnly {
+		// What the configuration gives up is interruption: the cases that
+		// end a running call are the ones that tell it apart.
+		so.Filter = func(c string) bool { return slices.Contains(results.InterruptCases, c) }
+		cases = slices.DeleteFunc(cases, func(c string) bool { return !so.Filter(c) })
+	}
 	prog.start(len(cases))
-	er, err := RunSuite(ctx, r.w, SuiteOptions{PluginDir: o.PluginDir, TempDir: filepath.Join(r.tmp, "conformance"),
-		OnCase: func(c string) { prog.tick("conformance · " + r.name + " · " + c) }})
+	er, err := RunSuite(ctx, r.w, so)
 	prog.done()
 	if err != nil {
 		return er, err
@@ -620,7 +689,8 @@ func fileConfig(r *engineRun, h worker.Hello, o Options) []benchfmt.Config {
 		{Key: "goos", Value: []byte(h.GOOS), File: true},
 		{Key: "goarch", Value: []byte(h.GOARCH), File: true},
 		{Key: "cpu", Value: []byte(cpuModel()), File: true},
-		{Key: "engine", Value: []byte(r.name), File: true},
+		{Key: "engine", Value: []byte(r.conf.Engine), File: true},
+		{Key: "engine-config", Value: []byte(r.conf.Name), File: true},
 		{Key: "engine-version", Value: []byte(h.Version), File: true},
 		{Key: "engine-mode", Value: []byte(h.Mode), File: true},
 		{Key: "plugin", Value: []byte(filepath.Base(o.PluginDir)), File: true},

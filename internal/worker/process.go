@@ -19,6 +19,9 @@ import (
 type Spec struct {
 	// Engine is the engine the worker must report in its hello.
 	Engine string
+	// Config is the engine configuration (catalog.Configuration.Name) the
+	// worker must report in its hello; empty or "default" is the default.
+	Config string
 	// Path is the worker executable; Args its arguments.
 	Path string
 	Args []string
@@ -120,6 +123,10 @@ func (p *Process) start(ctx context.Context) error {
 	if h.Protocol != ProtocolVersion {
 		p.kill()
 		return fmt.Errorf("worker[%s]: %s speaks worker protocol %d, this kspbench speaks %d: it was built from another kspbench; rebuild it (go build ./cmd/kspbench with the engine's tag) or drop --workers", p.spec.Engine, p.spec.Path, h.Protocol, ProtocolVersion)
+	}
+	if want := p.spec.Config; want != "" && want != "default" && h.Config != want {
+		p.kill()
+		return fmt.Errorf("worker[%s]: %s reports configuration %q, not %q: it was built before engine configurations, or from another kspbench; rebuild it or drop --workers", p.spec.Engine, p.spec.Path, h.Config, want)
 	}
 	if h.Engine != p.spec.Engine {
 		p.kill()

@@ -30,12 +30,16 @@ type Hello struct {
 	// Kspbench is the worker binary's own version (package version).
 	Kspbench string `json:"kspbench,omitempty"`
 	Engine   string `json:"engine"`
-	Version  string `json:"version"`
-	Mode     string `json:"mode"`
-	Notes    string `json:"notes,omitempty"`
-	PID      int    `json:"pid"`
-	GOOS     string `json:"goos"`
-	GOARCH   string `json:"goarch"`
+	// Config is the engine configuration the worker applies to every
+	// engine it opens (catalog.Configuration.Name): "default" for the
+	// engine's safe default.
+	Config  string `json:"config,omitempty"`
+	Version string `json:"version"`
+	Mode    string `json:"mode"`
+	Notes   string `json:"notes,omitempty"`
+	PID     int    `json:"pid"`
+	GOOS    string `json:"goos"`
+	GOARCH  string `json:"goarch"`
 	// Linked lists the cgo engine libraries found in the process, as the
 	// worker's own check of what it runs on.
 	Linked []string `json:"linked,omitempty"`
