@@ -44,7 +44,7 @@ type directEngine struct {
 	info     engines.Info
 	engine   *C.wasm_engine_t
 	linker   *C.wasmtime_linker_t // ABI v1's env table and WASI
-	epoch    C.int // KSPD_EPOCH_CALLBACK, or KSPD_EPOCH_OFF with NoDeadline
+	epoch    C.int                // KSPD_EPOCH_CALLBACK, or KSPD_EPOCH_OFF with NoDeadline
 	cache    *engines.DiskCache
 	settings string
 

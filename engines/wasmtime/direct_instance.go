@@ -27,15 +27,15 @@ import (
 // receivers keeps the instance reachable until Close: an instance that is
 // never closed is never freed, as in the binding variant.
 type directInstance struct {
-	eng     *directEngine
+	eng *directEngine
 	// hostFuncs is the env table of the module's profile: host function
 	// index i of the trampoline is hostFuncs[i].
 	hostFuncs []abi.HostFunc
-	exports abi.Exports
-	imports abi.Imports
-	slot    uint32
-	hasMem  bool
-	closed  bool
+	exports   abi.Exports
+	imports   abi.Imports
+	slot      uint32
+	hasMem    bool
+	closed    bool
 
 	// The C side, nil once freed: the store, its context, and its data
 	// (which holds the instance and its memory).
