@@ -5,7 +5,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -37,126 +36,124 @@ func parseABI(s string) (*abi.Profile, error) {
 // summary, the module's size, the ABI profile it follows and why, its exports
 // and imports checked against that profile, and, for a plugin of another
 // profile, what to change to reach ABI v1.
-func runInspect(ctx context.Context, _ io.Reader, stdout, stderr io.Writer, args []string) error {
-	fs := flag.NewFlagSet("inspect", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+func runInspect(fs *flag.FlagSet) action {
 	engine := fs.String("engine", "wazero", "engine used to decode the module")
 	abiName := fs.String("abi", "auto", abiFlagUsage)
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if fs.NArg() != 1 {
-		return errors.New("inspect: want one argument, a plugin folder or a .wasm file")
-	}
-	forced, err := parseABI(*abiName)
-	if err != nil {
-		return fmt.Errorf("inspect: %w", err)
-	}
-	path := fs.Arg(0)
-	var (
-		m        *manifest.Manifest
-		f        *plugindir.Folder
-		wasm     []byte
-		wasmPath = path
-		profile  *abi.Profile
-		evidence []abi.Evidence
-	)
-	if st, err := os.Stat(path); err != nil {
-		return fmt.Errorf("inspect: %w", err)
-	} else if st.IsDir() {
-		if f, err = plugindir.ReadWith(path, forced); err != nil {
+	return func(ctx context.Context, inv *invocation) error {
+		stdout := inv.stdout
+		if len(inv.args) != 1 {
+			return errors.New("inspect: want one argument, a plugin folder or a .wasm file")
+		}
+		forced, err := parseABI(*abiName)
+		if err != nil {
 			return fmt.Errorf("inspect: %w", err)
 		}
-		m, wasm, profile, evidence = f.Manifest, f.Wasm, f.Profile, f.Evidence
-		wasmPath = filepath.Join(path, m.WasmFile())
-	} else {
-		if wasm, err = os.ReadFile(wasmPath); err != nil {
+		path := inv.args[0]
+		var (
+			m        *manifest.Manifest
+			f        *plugindir.Folder
+			wasm     []byte
+			wasmPath = path
+			profile  *abi.Profile
+			evidence []abi.Evidence
+		)
+		if st, err := os.Stat(path); err != nil {
 			return fmt.Errorf("inspect: %w", err)
+		} else if st.IsDir() {
+			if f, err = plugindir.ReadWith(path, forced); err != nil {
+				return fmt.Errorf("inspect: %w", err)
+			}
+			m, wasm, profile, evidence = f.Manifest, f.Wasm, f.Profile, f.Evidence
+			wasmPath = filepath.Join(path, m.WasmFile())
+		} else {
+			if wasm, err = os.ReadFile(wasmPath); err != nil {
+				return fmt.Errorf("inspect: %w", err)
+			}
 		}
-	}
-	info, err := plugin.ReadModule(wasm)
-	if err != nil {
-		return fmt.Errorf("inspect: %s: %w", wasmPath, err)
-	}
-	if profile == nil {
-		if profile, evidence, err = plugin.ChooseProfile(info, forced, nil); err != nil {
+		info, err := plugin.ReadModule(wasm)
+		if err != nil {
 			return fmt.Errorf("inspect: %s: %w", wasmPath, err)
 		}
-	}
-	var handlers []string
-	var entrypoint string
-	if m != nil {
-		md := m.Metadata
-		fmt.Fprintf(stdout, "plugin       %s %s by %s\n", md.Name, md.Version, md.Author)
-		if md.Description != "" {
-			fmt.Fprintf(stdout, "description  %s\n", md.Description)
+		if profile == nil {
+			if profile, evidence, err = plugin.ChooseProfile(info, forced, nil); err != nil {
+				return fmt.Errorf("inspect: %s: %w", wasmPath, err)
+			}
 		}
-		for _, r := range m.Routes() {
-			fmt.Fprintf(stdout, "route        %-7s %s -> %s\n", strings.Join(r.Methods, ","), r.Path, r.Handler)
+		var handlers []string
+		var entrypoint string
+		if m != nil {
+			md := m.Metadata
+			fmt.Fprintf(stdout, "plugin       %s %s by %s\n", md.Name, md.Version, md.Author)
+			if md.Description != "" {
+				fmt.Fprintf(stdout, "description  %s\n", md.Description)
+			}
+			for _, r := range m.Routes() {
+				fmt.Fprintf(stdout, "route        %-7s %s -> %s\n", strings.Join(r.Methods, ","), r.Path, r.Handler)
+			}
+			if len(m.Routes()) == 0 {
+				fmt.Fprintf(stdout, "route        none: no backend (a frontend-only plugin)\n")
+			}
+			for _, p := range m.Spec.Permissions {
+				fmt.Fprintf(stdout, "permission   %s\n", p)
+			}
+			if pages := m.MemoryLimitPages(); pages != 0 {
+				fmt.Fprintf(stdout, "memory limit %d pages (%d MiB)\n", pages, pages*abi.PageSize>>20)
+			}
+			for _, w := range f.Warnings {
+				fmt.Fprintf(stdout, "manifest     warning: %s\n", w)
+			}
+			handlers, entrypoint = m.Handlers(), m.Spec.Wasm.Entrypoint
 		}
-		if len(m.Routes()) == 0 {
-			fmt.Fprintf(stdout, "route        none: no backend (a frontend-only plugin)\n")
+		fmt.Fprintf(stdout, "wasm         %s, %d bytes (%.1f MiB)\n", wasmPath, len(wasm), float64(len(wasm))/(1<<20))
+		fmt.Fprintf(stdout, "abi profile  %s: %s\n", profile.Name, profile.Summary)
+		for _, e := range evidence {
+			fmt.Fprintf(stdout, "  because    %s\n", e.Reason)
 		}
-		for _, p := range m.Spec.Permissions {
-			fmt.Fprintf(stdout, "permission   %s\n", p)
+		if profile != abi.V1 {
+			fmt.Fprintf(stdout, "  kept       kspbench's own safety, where the reference host has none: one call per instance at a time, every range checked, memory, deadline and size limits, Kubernetes permissions enforced (abi/ABI.md §12)\n")
 		}
-		if pages := m.MemoryLimitPages(); pages != 0 {
-			fmt.Fprintf(stdout, "memory limit %d pages (%d MiB)\n", pages, pages*abi.PageSize>>20)
+		eng, err := engines.Open(*engine, engines.Config{})
+		if err != nil {
+			return err
 		}
-		for _, w := range f.Warnings {
-			fmt.Fprintf(stdout, "manifest     warning: %s\n", w)
+		defer eng.Close(ctx)
+		mod, err := eng.Compile(ctx, wasm, engines.ModuleConfig{Profile: profile})
+		if err != nil {
+			return fmt.Errorf("inspect: %w", err)
 		}
-		handlers, entrypoint = m.Handlers(), m.Spec.Wasm.Entrypoint
-	}
-	fmt.Fprintf(stdout, "wasm         %s, %d bytes (%.1f MiB)\n", wasmPath, len(wasm), float64(len(wasm))/(1<<20))
-	fmt.Fprintf(stdout, "abi profile  %s: %s\n", profile.Name, profile.Summary)
-	for _, e := range evidence {
-		fmt.Fprintf(stdout, "  because    %s\n", e.Reason)
-	}
-	if profile != abi.V1 {
-		fmt.Fprintf(stdout, "  kept       kspbench's own safety, where the reference host has none: one call per instance at a time, every range checked, memory, deadline and size limits, Kubernetes permissions enforced (abi/ABI.md §12)\n")
-	}
-	eng, err := engines.Open(*engine, engines.Config{})
-	if err != nil {
-		return err
-	}
-	defer eng.Close(ctx)
-	mod, err := eng.Compile(ctx, wasm, engines.ModuleConfig{Profile: profile})
-	if err != nil {
-		return fmt.Errorf("inspect: %w", err)
-	}
-	defer mod.Close(ctx)
-	for _, e := range mod.Exports() {
-		switch e.Kind {
-		case abi.KindFunc:
-			fmt.Fprintf(stdout, "export       %s %s\n", e.Name, e.Type)
-		case abi.KindMemory:
-			fmt.Fprintf(stdout, "export       %s (memory)\n", e.Name)
+		defer mod.Close(ctx)
+		for _, e := range mod.Exports() {
+			switch e.Kind {
+			case abi.KindFunc:
+				fmt.Fprintf(stdout, "export       %s %s\n", e.Name, e.Type)
+			case abi.KindMemory:
+				fmt.Fprintf(stdout, "export       %s (memory)\n", e.Name)
+			}
 		}
-	}
-	for _, im := range info.Imports {
-		fmt.Fprintf(stdout, "import       %s\n", im)
-	}
-	var failed error
-	if err := profile.CheckImports(info.Imports); err != nil {
-		fmt.Fprintf(stdout, "abi          %s: FAILS: %v\n", profile.Name, err)
-		failed = err
-	}
-	if err := profile.CheckExports(mod.Exports(), handlers, entrypoint); err != nil {
-		fmt.Fprintf(stdout, "abi          %s: FAILS: %v\n", profile.Name, err)
-		failed = errors.Join(failed, err)
-	}
-	if failed == nil {
-		fmt.Fprintf(stdout, "abi          %s: exports and imports conform\n", profile.Name)
-	}
-	if profile != abi.V1 {
-		changes := toV1(info, m, handlers, f)
-		fmt.Fprintf(stdout, "to reach ABI v1 (%d changes):\n", len(changes))
-		for i, c := range changes {
-			fmt.Fprintf(stdout, "  %d. %s\n     why: %s\n", i+1, c.change, c.why)
+		for _, im := range info.Imports {
+			fmt.Fprintf(stdout, "import       %s\n", im)
 		}
+		var failed error
+		if err := profile.CheckImports(info.Imports); err != nil {
+			fmt.Fprintf(stdout, "abi          %s: FAILS: %v\n", profile.Name, err)
+			failed = err
+		}
+		if err := profile.CheckExports(mod.Exports(), handlers, entrypoint); err != nil {
+			fmt.Fprintf(stdout, "abi          %s: FAILS: %v\n", profile.Name, err)
+			failed = errors.Join(failed, err)
+		}
+		if failed == nil {
+			fmt.Fprintf(stdout, "abi          %s: exports and imports conform\n", profile.Name)
+		}
+		if profile != abi.V1 {
+			changes := toV1(info, m, handlers, f)
+			fmt.Fprintf(stdout, "to reach ABI v1 (%d changes):\n", len(changes))
+			for i, c := range changes {
+				fmt.Fprintf(stdout, "  %d. %s\n     why: %s\n", i+1, c.change, c.why)
+			}
+		}
+		return failed
 	}
-	return failed
 }
 
 // change is one step from the kubestellar-ui profile to ABI v1.
@@ -249,3 +246,12 @@ func hasExport(info ModuleInfo, name string) bool {
 	_, ok := info.Exports.Lookup(name)
 	return ok
 }
+
+const inspectLong = `Prints what a plugin folder (or a lone .wasm) holds: the manifest summary, the
+module's size, the ABI profile it follows and why, its exports and imports
+checked against that profile, and, for a plugin of another profile, what to
+change to reach ABI v1. Exits 1 when the exports or imports do not conform.`
+
+const inspectExample = `  kspbench inspect plugins/cluster-monitor
+  kspbench inspect --abi kubestellar-ui ./my-plugin
+  kspbench inspect --engine wasmtime build/plugins/cluster-monitor/plugin.wasm`

@@ -46,7 +46,7 @@ spec:
 
 func TestInspectReferenceProfile(t *testing.T) {
 	var out, errb bytes.Buffer
-	if err := runInspect(context.Background(), nil, &out, &errb, []string{referenceFolder(t, "ks_ref")}); err != nil {
+	if err := kspbench(context.Background(), nil, &out, &errb, []string{"inspect", referenceFolder(t, "ks_ref")}); err != nil {
 		t.Fatalf("inspect: %v\n%s", err, out.String())
 	}
 	for _, want := range []string{
@@ -71,7 +71,7 @@ func TestInspectReferenceProfile(t *testing.T) {
 
 func TestInspectForcedV1AndBadImports(t *testing.T) {
 	var out, errb bytes.Buffer
-	err := runInspect(context.Background(), nil, &out, &errb, []string{"--abi", "v1", referenceFolder(t, "ks_ref")})
+	err := kspbench(context.Background(), nil, &out, &errb, []string{"inspect", "--abi", "v1", referenceFolder(t, "ks_ref")})
 	if err == nil || !strings.Contains(err.Error(), "kspbench's own rules") {
 		t.Errorf("--abi v1 on a reference manifest: %v", err)
 	}
@@ -81,7 +81,7 @@ func TestInspectForcedV1AndBadImports(t *testing.T) {
 		t.Fatal(err)
 	}
 	out.Reset()
-	err = runInspect(context.Background(), nil, &out, &errb, []string{wasm})
+	err = kspbench(context.Background(), nil, &out, &errb, []string{"inspect", wasm})
 	if err == nil || !strings.Contains(err.Error(), "GOOS=js") || !strings.Contains(out.String(), "FAILS") {
 		t.Errorf("inspect of a gojs module: %v\n%s", err, out.String())
 	}

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"strings"
@@ -19,9 +18,7 @@ import (
 // generator of the HTTP benchmark, run in a process of its own. It fails,
 // after printing the result, when any request failed; shed (503), late and
 // dropped requests are reported on stderr but do not fail it.
-func runLoad(ctx context.Context, _ io.Reader, stdout, stderr io.Writer, args []string) error {
-	fs := flag.NewFlagSet("load", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+func runLoad(fs *flag.FlagSet) action {
 	var c loadgen.Config
 	fs.StringVar(&c.URL, "url", "", "URL to load")
 	fs.StringVar(&c.Method, "method", "GET", "HTTP method")
@@ -35,37 +32,47 @@ func runLoad(ctx context.Context, _ io.Reader, stdout, stderr io.Writer, args []
 	fs.DurationVar(&c.Warmup, "warmup", time.Second, "time sending before measuring")
 	fs.DurationVar(&c.Timeout, "timeout", 30*time.Second, "a request taking longer fails")
 	fs.IntVar(&c.ExpectStatus, "expect-status", 0, "status every answer must have; others fail, 503 counts as shed (0: any 2xx)")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if c.URL == "" {
-		return errors.New("load: --url is required")
-	}
-	c.Body = []byte(*body)
-	if *bodyFile != "" {
-		b, err := os.ReadFile(*bodyFile)
-		if err != nil {
-			return fmt.Errorf("load: %w", err)
+	return func(ctx context.Context, inv *invocation) error {
+		stdout, stderr := inv.stdout, inv.stderr
+		if c.URL == "" {
+			return errors.New("load: --url is required")
 		}
-		c.Body = b
-	}
-	if len(c.Body) > 0 {
-		c.Header = http.Header{"Content-Type": {*contentType}}
-	}
-	c.Method = strings.ToUpper(c.Method)
-	res, err := loadgen.Run(ctx, c)
-	if res == nil {
+		c.Body = []byte(*body)
+		if *bodyFile != "" {
+			b, err := os.ReadFile(*bodyFile)
+			if err != nil {
+				return fmt.Errorf("load: %w", err)
+			}
+			c.Body = b
+		}
+		if len(c.Body) > 0 {
+			c.Header = http.Header{"Content-Type": {*contentType}}
+		}
+		c.Method = strings.ToUpper(c.Method)
+		res, err := loadgen.Run(ctx, c)
+		if res == nil {
+			return err
+		}
+		if werr := json.NewEncoder(stdout).Encode(res); werr != nil {
+			return errors.Join(err, werr)
+		}
+		if res.Shed > 0 {
+			fmt.Fprintf(stderr, "load: %d of %d requests shed (503), not counted in rps or latencies\n", res.Shed, res.Requests)
+		}
+		if res.Late > 0 || res.Dropped > 0 {
+			fmt.Fprintf(stderr, "load: the server did not keep up with %g requests a second at %d in flight: %d of %d sent late, %d dropped\n",
+				res.Rate, res.Concurrency, res.Late, res.Scheduled, res.Dropped)
+		}
 		return err
 	}
-	if werr := json.NewEncoder(stdout).Encode(res); werr != nil {
-		return errors.Join(err, werr)
-	}
-	if res.Shed > 0 {
-		fmt.Fprintf(stderr, "load: %d of %d requests shed (503), not counted in rps or latencies\n", res.Shed, res.Requests)
-	}
-	if res.Late > 0 || res.Dropped > 0 {
-		fmt.Fprintf(stderr, "load: the server did not keep up with %g requests a second at %d in flight: %d of %d sent late, %d dropped\n",
-			res.Rate, res.Concurrency, res.Late, res.Scheduled, res.Dropped)
-	}
-	return err
 }
+
+const loadLong = `Drives HTTP load at a URL and prints the result as JSON: requests a second and
+latency percentiles. It is the load generator of the HTTP benchmark, run by
+kspbench run in a process of its own. Closed loop by default (--concurrency
+clients back to back); open loop with --rate. It fails, after printing the
+result, when any request failed; shed (503), late and dropped requests are
+reported on stderr but do not fail it.`
+
+const loadExample = `  kspbench load --url http://127.0.0.1:4000/api/plugins/cluster-monitor/status
+  kspbench load --url http://127.0.0.1:4000/api/plugins/cluster-monitor/echo --method POST --body '{"a":1}' --rate 500 --duration 10s`

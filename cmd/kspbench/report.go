@@ -5,29 +5,32 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 
 	"github.com/kspbench/kspbench/internal/report"
 )
 
 // runReport writes a run folder's summary.md and charts again from its
 // results, for a folder copied from elsewhere or made by an older kspbench.
-func runReport(_ context.Context, _ io.Reader, stdout, stderr io.Writer, args []string) error {
-	fs := flag.NewFlagSet("report", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	if err := fs.Parse(args); err != nil {
-		return err
+func runReport(fs *flag.FlagSet) action {
+	return func(ctx context.Context, inv *invocation) error {
+		stdout := inv.stdout
+		if len(inv.args) != 1 {
+			return errors.New("report: want one run folder")
+		}
+		if err := report.Generate(inv.args[0]); err != nil {
+			return err
+		}
+		r, err := report.Load(inv.args[0])
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout, report.Headline(r))
+		return nil
 	}
-	if fs.NArg() != 1 {
-		return errors.New("report: want one run folder")
-	}
-	if err := report.Generate(fs.Arg(0)); err != nil {
-		return err
-	}
-	r, err := report.Load(fs.Arg(0))
-	if err != nil {
-		return err
-	}
-	fmt.Fprintln(stdout, report.Headline(r))
-	return nil
 }
+
+const reportLong = `Writes a run folder's summary.md and charts again from its results (the
+benchstat-compatible result files), for a folder copied from elsewhere or made
+by an older kspbench, then prints the run's headline.`
+
+const reportExample = `  kspbench report reports/20261129T101500Z`

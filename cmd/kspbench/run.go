@@ -11,12 +11,18 @@ import (
 	"github.com/kspbench/kspbench/internal/runner"
 )
 
-// parseRunFlags turns `kspbench run` flags into runner options, validated
-// before anything is built or started.
-func parseRunFlags(args []string, stderr io.Writer) (runner.Options, error) {
-	o := runner.Defaults()
-	fs := flag.NewFlagSet("run", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+// runFlags are the flags of `kspbench run` as given; options turns them into
+// runner options.
+type runFlags struct {
+	o             runner.Options
+	engs, benchRE *string
+	quick         *bool
+}
+
+// defineRunFlags defines the flags of `kspbench run` on fs.
+func defineRunFlags(fs *flag.FlagSet) *runFlags {
+	f := &runFlags{o: runner.Defaults()}
+	o := &f.o
 	engs := fs.String("engines", strings.Join(o.Engines, ","), "comma-separated engine configurations to measure, engine[:config] (kspbench engines lists them); "+
 		"the default measures each engine's safe default on everything and its no-deadline configuration on the price-of-safety figures only")
 	benchRE := fs.String("bench", ".", "regexp per name level, as go test -bench: 'Call' runs a workload, 'Copy/size=64KiB' some of its figures; workloads: "+strings.Join(runner.WorkloadNames(), ", "))
@@ -32,31 +38,31 @@ func parseRunFlags(args []string, stderr io.Writer) (runner.Options, error) {
 	fs.BoolVar(&o.Conformance, "conformance", o.Conformance, "run the conformance suite on every engine and put the matrix in the report")
 	fs.StringVar(&o.Sightglass, "sightglass", "", "folder of WASI programs in Sightglass's layout (a benchmark folder or a folder of them) for the Sightglass workload; default: the built-in kernels")
 	fs.StringVar(&o.Workers, "workers", "", "folder of prebuilt worker binaries (kspbench-<engine>); default: built from source")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, `usage: kspbench run [flags]
+	f.engs, f.benchRE, f.quick = engs, benchRE, quick
+	return f
+}
 
-Measures cold start, per-call overhead, memory copy, footprint, throughput,
+const runLong = `Measures cold start, per-call overhead, memory copy, footprint, throughput,
 HTTP end to end and compute (WASI programs in Sightglass's layout) on each
 engine, each engine in a worker process of its own, and writes
-benchstat-compatible reports.
+benchstat-compatible reports. The flags are checked before anything is built
+or started: a missing --plugin folder or a --bench that matches nothing fails
+at once, with no report folder.`
 
-examples:
-  kspbench run                                   # the default run, about 10 minutes on 2 cores
+const runExample = `  kspbench run                                   # the default run, about 10 minutes on 2 cores
   kspbench run --quick                           # a smoke run: 3 samples, short timings
   kspbench run --quick --count 6                 # a quick run that benchstat's intervals and test can use
   kspbench run --plugin ./my-plugin --engines wazero,wasmtime
   kspbench run --engines wazero,wazero:no-deadline,wasmtime:no-deadline --bench Call
   kspbench run --bench 'Call/op=noop' --count 20 --out reports/noop
-  kspbench run --sightglass ../sightglass/benchmarks --bench 'Sightglass/program=(bz2|regex)$'
+  kspbench run --sightglass ../sightglass/benchmarks --bench 'Sightglass/program=(bz2|regex)$'`
 
-flags:`)
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		return o, err
-	}
-	if fs.NArg() > 0 {
-		return o, fmt.Errorf("run: unexpected argument %q", fs.Arg(0))
+// options turns the parsed flags of `kspbench run` into runner options,
+// validated before anything is built or started.
+func (f *runFlags) options(inv *invocation) (runner.Options, error) {
+	o, engs, benchRE, quick := f.o, f.engs, f.benchRE, f.quick
+	if len(inv.args) > 0 {
+		return o, fmt.Errorf("run: unexpected argument %q", inv.args[0])
 	}
 	re, err := runner.NewFilter(*benchRE)
 	if err != nil {
@@ -69,27 +75,42 @@ flags:`)
 			o.Engines = append(o.Engines, e)
 		}
 	}
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	if set["engines"] {
+	if inv.changed("engines") {
 		// Configurations named explicitly are measured on everything.
 		o.SafetyOnly = nil
 	}
 	if *quick {
-		o.QuickDefaults(func(name string) bool { return set[name] })
+		o.QuickDefaults(inv.changed)
 	}
-	o.Command = "kspbench " + strings.Join(append([]string{"run"}, args...), " ")
+	o.Command = "kspbench " + strings.Join(append([]string{"run"}, inv.raw...), " ")
 	if err := o.Validate(); err != nil {
 		return o, fmt.Errorf("run: %w", err)
 	}
 	return o, nil
 }
 
-func runRun(ctx context.Context, _ io.Reader, stdout, stderr io.Writer, args []string) error {
-	o, err := parseRunFlags(args, stderr)
-	if err != nil {
+// parseRunFlags parses the arguments of `kspbench run` (those after "run")
+// as the CLI does, into validated runner options.
+func parseRunFlags(args []string, stderr io.Writer) (runner.Options, error) {
+	var o runner.Options
+	err := execute(context.Background(), command{name: "run", flags: func(fs *flag.FlagSet) action {
+		f := defineRunFlags(fs)
+		return func(_ context.Context, inv *invocation) (err error) {
+			o, err = f.options(inv)
+			return err
+		}
+	}}, args, stderr)
+	return o, err
+}
+
+func runRun(fs *flag.FlagSet) action {
+	f := defineRunFlags(fs)
+	return func(ctx context.Context, inv *invocation) error {
+		o, err := f.options(inv)
+		if err != nil {
+			return err
+		}
+		_, err = runner.Run(ctx, o, runner.Env{Stdout: inv.stdout, Progress: runner.NewProgress(inv.stderr)})
 		return err
 	}
-	_, err = runner.Run(ctx, o, runner.Env{Stdout: stdout, Progress: runner.NewProgress(stderr)})
-	return err
 }

@@ -67,9 +67,9 @@ const tokenEnv = "KSPBENCH_TOKEN"
 // engine, so that a binary that lacks it too fails instead of looping.
 const reexecEnv = "KSPBENCH_SERVE_REEXEC"
 
-func parseServeFlags(args []string, stderr io.Writer) (*serveOptions, error) {
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+// defineServeFlags defines the flags of `kspbench serve` on fs; validate
+// checks them once parsed.
+func defineServeFlags(fs *flag.FlagSet) *serveOptions {
 	o := &serveOptions{maxBody: byteSize(4 << 20), maxUpload: byteSize(32 << 20), maxHeader: byteSize(64 << 10), storageBytes: byteSize(64 << 20)}
 	fs.StringVar(&o.abi, "abi", "auto", abiFlagUsage)
 	fs.StringVar(&o.engine, "engine", "wazero", "engine to run plugins on: "+strings.Join(catalog.Names(), ", ")+"; one this binary does not link is run by re-executing the binary that does")
@@ -102,56 +102,71 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveOptions, error) {
 	fs.StringVar(&o.workers, "workers", "", "folder of prebuilt kspbench-<engine> binaries, for an engine this binary does not link (default: built from the source tree, or found beside this binary)")
 	fs.StringVar(&o.logFormat, "log-format", "text", "log format on stderr: text or json")
 	fs.TextVar(&o.logLevel, "log-level", slog.LevelInfo, "least level logged: debug, info, warn, error (request lines are info; 5xx are warn)")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, `usage: kspbench serve [flags]
+	return o
+}
 
-Serves every plugin folder of --plugins over HTTP on one engine, at /api/plugins/<name>/<route>
+const serveLong = `Serves every plugin folder of --plugins over HTTP on one engine, at /api/plugins/<name>/<route>
 (the KubeStellar UI's layout), with a bounded instance pool per plugin, storage in one bbolt file,
 Kubernetes through client-go (or the fixture), management under /api/admin/plugins (token
 required), /metrics (Prometheus) and /healthz. SIGINT or SIGTERM shuts down gracefully.
+An engine this binary does not link is served by re-executing, with the same arguments,
+the kspbench binary that links it.`
 
+const serveExample = `  kspbench serve --plugins build/plugins
   curl http://127.0.0.1:4000/api/plugins/cluster-monitor/status
+  KSPBENCH_TOKEN=secret kspbench serve --engine wasmtime --addr :4000 --workers build/bin`
 
-flags:`)
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		return nil, err
-	}
-	if fs.NArg() > 0 {
-		return nil, fmt.Errorf("serve: unexpected argument %q", fs.Arg(0))
+// validate checks the parsed flags of `kspbench serve`; args are the
+// positional arguments (none are accepted).
+func (o *serveOptions) validate(args []string) error {
+	if len(args) > 0 {
+		return fmt.Errorf("serve: unexpected argument %q", args[0])
 	}
 	if _, err := catalog.Get(o.engine); err != nil {
-		return nil, fmt.Errorf("serve: --engine: %w", err)
+		return fmt.Errorf("serve: --engine: %w", err)
 	}
 	if o.kubeconfig != "" && o.inCluster {
-		return nil, errors.New("serve: --kubeconfig and --in-cluster exclude each other")
+		return errors.New("serve: --kubeconfig and --in-cluster exclude each other")
 	}
 	if o.kubeContext != "" && o.kubeconfig == "" {
-		return nil, errors.New("serve: --kube-context needs --kubeconfig")
+		return errors.New("serve: --kube-context needs --kubeconfig")
 	}
 	if o.queue < 0 {
-		return nil, errors.New("serve: --queue must be 0 or more")
+		return errors.New("serve: --queue must be 0 or more")
 	}
 	if o.maxInstances < 0 {
-		return nil, errors.New("serve: --max-instances must be 0 (default) or more")
+		return errors.New("serve: --max-instances must be 0 (default) or more")
 	}
 	if o.conn.MaxConns == 0 || o.conn.MaxConns < -1 {
-		return nil, errors.New("serve: --max-conns must be positive, or -1 for no cap")
+		return errors.New("serve: --max-conns must be positive, or -1 for no cap")
 	}
 	if o.storageKeys == 0 || o.storageKeys > 1<<32-1 {
-		return nil, errors.New("serve: --storage-max-keys must be between 1 and 4294967295")
+		return errors.New("serve: --storage-max-keys must be between 1 and 4294967295")
 	}
 	if o.logFormat != "text" && o.logFormat != "json" {
-		return nil, fmt.Errorf("serve: --log-format: %q is neither text nor json", o.logFormat)
+		return fmt.Errorf("serve: --log-format: %q is neither text nor json", o.logFormat)
 	}
 	var err error
 	if o.profile, err = parseABI(o.abi); err != nil {
-		return nil, fmt.Errorf("serve: %w", err)
+		return fmt.Errorf("serve: %w", err)
 	}
 	o.tokenFromFlag = o.token != ""
 	if o.token == "" {
 		o.token = os.Getenv(tokenEnv)
+	}
+	return nil
+}
+
+// parseServeFlags parses the arguments of `kspbench serve` (those after
+// "serve") as the CLI does.
+func parseServeFlags(args []string, stderr io.Writer) (*serveOptions, error) {
+	var o *serveOptions
+	err := execute(context.Background(), command{name: "serve", flags: func(fs *flag.FlagSet) action {
+		o = defineServeFlags(fs)
+		return func(_ context.Context, inv *invocation) error { return o.validate(inv.args) }
+	}}, args, stderr)
+	if err != nil {
+		return nil, err
 	}
 	return o, nil
 }
@@ -174,11 +189,19 @@ func (o *serveOptions) config(logger *slog.Logger, k kube.Client) serve.Config {
 	}
 }
 
-func runServe(ctx context.Context, _ io.Reader, _, stderr io.Writer, args []string) error {
-	o, err := parseServeFlags(args, stderr)
-	if err != nil {
-		return err
+func runServe(fs *flag.FlagSet) action {
+	o := defineServeFlags(fs)
+	return func(ctx context.Context, inv *invocation) error {
+		if err := o.validate(inv.args); err != nil {
+			return err
+		}
+		return serveWith(ctx, o, inv.raw, inv.stderr)
 	}
+}
+
+// serveWith serves as o says; args are serve's arguments as given, for a
+// re-execution.
+func serveWith(ctx context.Context, o *serveOptions, args []string, stderr io.Writer) error {
 	logger := newLogger(stderr, o.logFormat, o.logLevel)
 
 	reexec, err := needsReexec(o.engine, engines.Drivers(), os.Getenv(reexecEnv))
