@@ -102,19 +102,32 @@ func TestRunPluginRoutes(t *testing.T) {
 
 // TestRunAnswersAgree collects the answers of cluster-monitor on wazero's
 // compiler and its interpreter, each in its own worker: they agree, so the
-// run succeeds; without a requests file the empty POST /data fails (400)
-// alike on both, which is a failure but no difference.
+// run succeeds. A POST /data with an empty body fails (400) alike on both:
+// a failure, not a difference, and not timed.
 func TestRunAnswersAgree(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds a worker and the plugin")
 	}
 	plugin, _ := builtClusterMonitor(t)
+	reqs := filepath.Join(t.TempDir(), "requests.yml")
+	if err := os.WriteFile(reqs, []byte("requests:\n  - route: /data\n    method: POST\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	out := t.TempDir()
 	var stdout, stderr bytes.Buffer
 	err := kspbench(context.Background(), nil, &stdout, &stderr, []string{"run", "--engines", "wazero,wazero:interpreter", "--plugin", plugin,
-		"--bench", "Route/route=get-status/via=pool", "--count", "1", "--benchtime", "1ms", "--conformance=false", "--out", out})
+		"--requests", reqs, "--bench", "Route/route=get-status|post-data/via=pool", "--count", "1", "--benchtime", "1ms", "--conformance=false", "--out", out})
 	if errors.Is(err, runner.ErrAnswersDiffer) || err != nil {
 		t.Fatalf("%v\n%s", err, stderr.String())
+	}
+	for _, file := range []string{"wazero.txt", "wazero-interpreter.txt"} {
+		raw, err := os.ReadFile(filepath.Join(out, file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(raw), "BenchmarkRoute/route=get-status/via=pool ") || strings.Contains(string(raw), "post-data") {
+			t.Errorf("%s: want GET /status timed and the failing POST /data not:\n%s", file, raw)
+		}
 	}
 	md, err := os.ReadFile(filepath.Join(out, runner.AnswersFile))
 	if err != nil {
