@@ -140,3 +140,16 @@ func TestRunAnswersAgree(t *testing.T) {
 		}
 	}
 }
+
+// TestRunRequestsFlags: --requests must name a file; --allow-differences
+// reaches the options.
+func TestRunRequestsFlags(t *testing.T) {
+	var stderr bytes.Buffer
+	if _, err := parseRunFlags([]string{"--requests", "/no/such/requests.yml"}, &stderr); err == nil || !strings.Contains(err.Error(), "--requests") {
+		t.Errorf("a missing requests file: %v", err)
+	}
+	o, err := parseRunFlags([]string{"--allow-differences"}, &stderr)
+	if err != nil || !o.AllowDifferences {
+		t.Errorf("--allow-differences: %v, %+v", err, o.AllowDifferences)
+	}
+}
