@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -55,6 +56,14 @@ func BuildClusterMonitor(ctx context.Context, src, out string) (string, error) {
 	}
 	if err := os.WriteFile(filepath.Join(dir, "plugin.yml"), manifest, 0o644); err != nil {
 		return "", err
+	}
+	// The requests kspbench run makes to its routes travel with it.
+	if reqs, err := os.ReadFile(filepath.Join(src, "requests.yml")); err == nil {
+		if err := os.WriteFile(filepath.Join(dir, "requests.yml"), reqs, 0o644); err != nil {
+			return "", err
+		}
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return "", fmt.Errorf("conformance: %w", err)
 	}
 	cmd := exec.CommandContext(ctx, goTool, "build", "-trimpath", "-buildmode=c-shared", "-o", filepath.Join(dir, "cluster-monitor.wasm"), ".")
 	cmd.Dir = src

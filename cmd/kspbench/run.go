@@ -30,6 +30,8 @@ func defineRunFlags(fs *flag.FlagSet) *runFlags {
 	quick := fs.Bool("quick", false, "smoke run: 3 samples (min–max, not intervals: add --count 6 for those), 20ms timings, no conformance suite and no HTTP or Sightglass workload unless --bench names it")
 	fs.StringVar(&o.PluginDir, "plugin", "", "plugin folder (plugin.yml and its wasm) to measure; default: plugins/cluster-monitor built from source")
 	fs.StringVar(&o.ABI, "abi", "auto", abiFlagUsage)
+	fs.StringVar(&o.Requests, "requests", "", "requests file for the plugin's routes (method, body, headers, expected status, volatile fields; see README); default: requests.yml beside plugin.yml, else each route and method with an empty body")
+	fs.BoolVar(&o.AllowDifferences, "allow-differences", false, "do not fail the run when engine configurations answer a route differently (the differences are in answers.md all the same)")
 	fs.StringVar(&o.Out, "out", "", "folder for the reports; default reports/<UTC timestamp>; refused when it holds results, unless --replace")
 	fs.BoolVar(&o.Replace, "replace", false, "let --out name a folder that holds results: remove them first")
 	fs.Int64Var(&o.Seed, "seed", o.Seed, "seed of the shuffled engine order")

@@ -9,6 +9,7 @@ import (
 
 	"github.com/kspbench/kspbench/abi"
 	"github.com/kspbench/kspbench/engines"
+	"github.com/kspbench/kspbench/internal/requests"
 	"github.com/kspbench/kspbench/internal/results"
 	"github.com/kspbench/kspbench/plugindir"
 )
@@ -43,6 +44,9 @@ type Config struct {
 	// the others (and their warm-up) where it can, and may still return
 	// them where it cannot.
 	Only func(name string) bool
+	// Requests are the requests of the Route workload; nil means one per
+	// route and method of the plugin, with an empty body.
+	Requests []requests.Request
 }
 
 // wants reports whether the figure called name is to be timed.
@@ -63,6 +67,7 @@ func Workloads() []Workload {
 		{results.Copy, "host-to-guest and guest-to-host copies at 64 B to 1 MiB, beside Go's copy", Copies},
 		{results.Footprint, "resident memory and linear memory per instance, compiled module size", Footprint},
 		{results.Throughput, "calls per second, one instance per goroutine on every core", Throughput},
+		{results.Route, "every route of the plugin with the requests of requests.yml: through the harness and the pool, host calls and response size per request", Routes},
 	}
 }
 

@@ -19,7 +19,22 @@ func Headline(r *Run) string {
 	if n != "" {
 		rss += " (" + n + " instances)"
 	}
-	t := table{head: []string{"engine", "first response, cached", "first response, uncached", "empty call", "host call", "64 KiB copy in", rss}}
+	// With the plugin's routes measured (the Route workload), the call
+	// columns of the reference guest say whose they are, and the first
+	// routes through the pool follow.
+	routes := r.pluginRoutes()
+	empty, host := "empty call", "host call"
+	if len(routes) > 0 {
+		empty, host = "empty call (reference guest)", "host call (reference guest)"
+	}
+	if len(routes) > maxHeadlineRoutes {
+		routes = routes[:maxHeadlineRoutes]
+	}
+	head := []string{"engine", "first response, cached", "first response, uncached"}
+	for _, rt := range routes {
+		head = append(head, rt+" (pool)")
+	}
+	t := table{head: append(head, empty, host, "64 KiB copy in", rss)}
 	for _, e := range r.Engines {
 		name := e.Name
 		if e.Version != "" {
@@ -35,18 +50,31 @@ func Headline(r *Run) string {
 		if m := e.metric("rss-B/instance", familyFootprint, "guest", guest, "instances", n); n != "" && m != nil {
 			rssCell = formatBytes(m.Median())
 		}
-		t.add(name,
+		row := []string{name,
 			cell(e.metric("sec/op", familyColdStart, "guest", guest, "phase", "ttfr-cached")),
-			cell(e.metric("sec/op", familyColdStart, "guest", guest, "phase", "ttfr-uncached")),
+			cell(e.metric("sec/op", familyColdStart, "guest", guest, "phase", "ttfr-uncached"))}
+		for _, rt := range routes {
+			row = append(row, cell(e.metric("sec/op", results.Route, results.KeyRoute, rt, results.KeyVia, results.ViaPool)))
+		}
+		t.add(append(row,
 			cell(e.metric("sec/op", familyCall, results.KeyOp, results.OpNoop, results.KeyVia, results.ViaHarness)),
 			cell(e.metric("sec/op", familyCall, results.KeyOp, results.OpHostcall, results.KeyVia, results.ViaHarness)),
 			cell(e.metric("B/s", familyCopy, "dir", "host-to-guest", "size", "64KiB", "via", "harness")),
 			rssCell,
-		)
+		)...)
 	}
 	var b strings.Builder
 	t.write(&b)
 	return strings.TrimSuffix(b.String(), "\n")
+}
+
+// maxHeadlineRoutes is how many of the plugin's routes the headline shows.
+const maxHeadlineRoutes = 3
+
+// pluginRoutes returns the plugin's routes timed through the pool in r
+// (Route/route=<method>-<path>/via=pool), in report order.
+func (r *Run) pluginRoutes() []string {
+	return r.values(results.Route, results.KeyRoute, results.KeyVia, results.ViaPool)
 }
 
 // pluginGuest returns the guest name of the run's plugin: the cold-start

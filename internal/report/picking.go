@@ -39,6 +39,21 @@ func (r *Run) figures() []figure {
 		{family: familyCopy, kv: []string{"dir", "guest-to-host", "size", "64KiB", "via", "harness"}, unit: "B/s", higher: true,
 			what: "64 KiB copy out of the guest", best: "fastest", worst: "slowest"},
 	}
+	// The plugin's own routes come first; the calls of the reference guest
+	// then say whose they are.
+	var routeFigs []figure
+	for _, rt := range r.pluginRoutes() {
+		routeFigs = append(routeFigs, figure{family: results.Route, kv: []string{results.KeyRoute, rt, results.KeyVia, results.ViaPool}, unit: "sec/op",
+			what: "route " + rt + " of " + guest + " through the pool", best: "fastest", worst: "slowest"})
+	}
+	if len(routeFigs) > 0 {
+		for i := range fs {
+			if fs[i].family == familyCall {
+				fs[i].what += " (reference guest)"
+			}
+		}
+		fs = append(fs[:2:2], append(routeFigs, fs[2:]...)...)
+	}
 	if n := r.maxInstances(guest); n != "" {
 		fs = append(fs, figure{family: familyFootprint, kv: []string{"guest", guest, "instances", n}, unit: "rss-B/instance",
 			what: fmt.Sprintf("resident memory per instance at %s instances", n), best: "least", worst: "most"})

@@ -5,6 +5,7 @@ import (
 	"encoding/xml"
 	"errors"
 	"flag"
+	"fmt"
 	"io"
 	"math"
 	"os"
@@ -588,6 +589,48 @@ func TestFewSamples(t *testing.T) {
 	for _, chart := range []string{coldStartChart, callOverheadChart, copyBandwidthChart} {
 		if b, err := os.ReadFile(filepath.Join(dir, chart)); err == nil && strings.Contains(string(b), "∞") {
 			t.Errorf("%s shows ∞", chart)
+		}
+	}
+}
+
+// TestHeadlineRoutes: with the plugin's routes measured, the headline and
+// "Picking an engine" show them, and the reference guest's calls are
+// labelled as such; answers.md is a section of the summary.
+func TestHeadlineRoutes(t *testing.T) {
+	dir := t.TempDir()
+	writeFixture(t, dir, []string{"wazero", "wasmtime"}, false)
+	for i, e := range []string{"wazero", "wasmtime"} {
+		f, err := os.OpenFile(filepath.Join(dir, e+".txt"), os.O_APPEND|os.O_WRONLY, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for s := range 6 {
+			fmt.Fprintf(f, "BenchmarkRoute/route=get-status/via=pool 1000 %d ns/op\n", 100*(i+1)+s)
+			fmt.Fprintf(f, "BenchmarkRoute/route=post-data/via=pool 1000 %d ns/op\n", 200*(i+1)+s)
+		}
+		f.Close()
+	}
+	if err := os.WriteFile(filepath.Join(dir, AnswersFile), []byte("the answers table\n\n### Differences\n\nnone\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := Headline(r)
+	for _, want := range []string{"get-status (pool)", "post-data (pool)", "empty call (reference guest)", "host call (reference guest)"} {
+		if !strings.Contains(h, want) {
+			t.Errorf("headline lacks %q:\n%s", want, h)
+		}
+	}
+	if err := Generate(dir); err != nil {
+		t.Fatal(err)
+	}
+	md := readString(t, filepath.Join(dir, SummaryFile))
+	for _, want := range []string{"route get-status of cluster-monitor through the pool", "empty call (reference guest)",
+		"## The plugin's answers\n\nthe answers table\n\n#### Differences"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("summary.md lacks %q", want)
 		}
 	}
 }

@@ -28,6 +28,9 @@ const (
 	RunInfoFile     = "run.json"
 	ConformanceFile = "conformance.json"
 	SummaryFile     = "summary.md"
+	// AnswersFile is the runner's table of the plugin's answers per
+	// configuration, with their differences; the summary includes it.
+	AnswersFile = "answers.md"
 )
 
 // RunInfo is run.json: what `kspbench run` records about a run besides its
@@ -85,6 +88,8 @@ type Run struct {
 	Dir    string
 	Info   *RunInfo        // nil without run.json
 	Matrix *results.Matrix // nil without conformance.json
+	// Answers is the content of answers.md, "" without it.
+	Answers string
 	// Engines are wazero, wasmtime and wasmer, when present, in that order,
 	// then any other engine by name.
 	Engines []*Engine
@@ -216,6 +221,11 @@ func Load(dir string) (*Run, error) {
 		return nil, err
 	}
 	if err := readJSON(filepath.Join(dir, ConformanceFile), &r.Matrix); err != nil {
+		return nil, err
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, AnswersFile)); err == nil {
+		r.Answers = string(b)
+	} else if !errors.Is(err, fs.ErrNotExist) {
 		return nil, err
 	}
 	paths, err := filepath.Glob(filepath.Join(dir, "*.txt"))

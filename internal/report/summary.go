@@ -122,6 +122,7 @@ func writeSummary(r *Run, c charts, displayDir string) string {
 	s.throughput()
 	s.sightglass()
 	s.others()
+	s.answers()
 	s.conformance()
 	s.picking()
 	s.reproduce(displayDir)
@@ -535,6 +536,17 @@ func (s *summary) others() {
 		t := s.generic(f)
 		t.write(&s.b)
 	}
+}
+
+// answers includes the runner's answers.md: the plugin's answers per
+// configuration, their differences and failures.
+func (s *summary) answers() {
+	if s.full.Answers == "" {
+		return
+	}
+	s.section("The plugin's answers", "", "")
+	// Its headings nest under this section's.
+	s.b.WriteString(strings.ReplaceAll(strings.TrimRight(s.full.Answers, "\n"), "\n### ", "\n#### ") + "\n\n")
 }
 
 func (s *summary) conformance() {

@@ -25,6 +25,10 @@ const (
 	Throughput = "Throughput"
 	HTTP       = "HTTP"
 	Sightglass = "Sightglass"
+	// Route is every route of the plugin under test, with the requests of
+	// its requests file: Route/route=<method>-<path>/via=harness|pool and
+	// Route/route=<method>-<path>/what=hostcalls|response-bytes.
+	Route = "Route"
 )
 
 // ReferenceGuest is the guest name of the project's reference guest in figure
@@ -49,6 +53,8 @@ const (
 	KeyOp    = "op"
 	KeyVia   = "via"
 	KeyGuest = "guest"
+	KeyRoute = "route" // Route figures: RouteOp(method, path)
+	KeyWhat  = "what"
 
 	OpNoop     = "noop"     // an empty export
 	OpEcho64   = "echo-64B" // a handler round trip with 64 bytes each way

@@ -23,7 +23,7 @@ const (
 // --out refuses to mix with and --replace removes. Nothing else in the folder
 // is touched.
 var runFilePatterns = []string{"*.txt", "*.svg", "run.json", ResultsJSON, ResultsCSV, "conformance.json",
-	"conformance.md", "summary.md"}
+	"conformance.md", "summary.md", AnswersFile, AnswersJSON}
 
 // resultFiles lists the files of an earlier run in dir, by name.
 func resultFiles(dir string) []string {

@@ -17,6 +17,7 @@ import (
 	"github.com/kspbench/kspbench/engines"
 	"github.com/kspbench/kspbench/internal/bench"
 	"github.com/kspbench/kspbench/internal/catalog"
+	"github.com/kspbench/kspbench/internal/requests"
 	"github.com/kspbench/kspbench/internal/results"
 	"github.com/kspbench/kspbench/internal/version"
 	"github.com/kspbench/kspbench/internal/worker"
@@ -30,7 +31,30 @@ const (
 	opRun   = "run"   // SuiteArgs; results.CaseResult
 	opBench = "bench" // BenchArgs; []results.Sample
 	opFault = "fault" // string; only with KSPBENCH_TEST_FAULTS=1
+	// opAnswer makes one request to a route of the plugin, on a fresh
+	// instance and store: AnswerArgs; Answer (answers.go).
+	opAnswer = "answer"
 )
+
+// AnswerArgs is the "answer" operation's argument: one request to one route
+// of the plugin in PluginDir.
+type AnswerArgs struct {
+	PluginDir string           `json:"plugin_dir"`
+	ABI       string           `json:"abi,omitempty"`
+	TempDir   string           `json:"temp_dir"`
+	Request   requests.Request `json:"request"`
+}
+
+// Answer is a route's answer to a request on one engine configuration.
+type Answer struct {
+	Status int    `json:"status,omitempty"`
+	Body   []byte `json:"body,omitempty"`
+	// Error is why the call failed: a trap, the call's deadline, a plugin
+	// that does not load. Empty when the guest answered.
+	Error string `json:"error,omitempty"`
+	// HostCalls counts the host imports the handler called.
+	HostCalls int `json:"host_calls"`
+}
 
 // BenchArgs is the "bench" operation's argument: one workload, run once.
 type BenchArgs struct {
@@ -46,6 +70,8 @@ type BenchArgs struct {
 	// SafetyOnly limits the workload to the price-of-safety figures
 	// (results.PriceOfSafety).
 	SafetyOnly bool `json:"safety_only,omitempty"`
+	// Requests are the Route workload's requests (bench.Config.Requests).
+	Requests []requests.Request `json:"requests,omitempty"`
 }
 
 // only returns the figure selection of a, for bench.Config.Only.
@@ -155,10 +181,11 @@ func Serve(ctx context.Context, id string, stdin io.Reader, stdout io.Writer) er
 				return nil, err
 			}
 			return w.Run(ctx, bench.Config{Open: open, PluginDir: a.PluginDir, ABI: a.ABI, Reference: conformance.Guest("reference"),
-				TempDir: a.TempDir, BenchTime: time.Duration(a.BenchTimeNS), Instances: a.Instances, Only: only})
+				TempDir: a.TempDir, BenchTime: time.Duration(a.BenchTimeNS), Instances: a.Instances, Only: only, Requests: a.Requests})
 		},
 	}
 	ops[opSightglass] = sightglassOp(open)
+	ops[opAnswer] = answerOp(open)
 	if os.Getenv("KSPBENCH_TEST_FAULTS") == "1" {
 		ops[opFault] = fault
 	}
@@ -255,6 +282,13 @@ func (c *Client) Bench(ctx context.Context, a BenchArgs) ([]results.Sample, erro
 	var s []results.Sample
 	err := c.Call(ctx, opBench, a, &s)
 	return s, err
+}
+
+// Answer makes one request to a route of the plugin (opAnswer).
+func (c *Client) Answer(ctx context.Context, a AnswerArgs) (Answer, error) {
+	var r Answer
+	err := c.Call(ctx, opAnswer, a, &r)
+	return r, err
 }
 
 // Fault asks a worker started with KSPBENCH_TEST_FAULTS=1 to die as kind says

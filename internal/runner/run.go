@@ -22,6 +22,7 @@ import (
 	"github.com/kspbench/kspbench/internal/bench"
 	"github.com/kspbench/kspbench/internal/catalog"
 	"github.com/kspbench/kspbench/internal/report"
+	"github.com/kspbench/kspbench/internal/requests"
 	"github.com/kspbench/kspbench/internal/results"
 	"github.com/kspbench/kspbench/internal/version"
 	"github.com/kspbench/kspbench/internal/worker"
@@ -51,6 +52,14 @@ type Options struct {
 	// PluginDir is the plugin to measure; empty builds cluster-monitor
 	// from the source tree.
 	PluginDir string
+	// Requests is the requests file of the plugin's routes (package
+	// requests); empty means requests.yml beside plugin.yml, when there is
+	// one, else a request per route and method with an empty body.
+	Requests string
+	// AllowDifferences keeps a run whose configurations answer a request
+	// differently from failing (ErrAnswersDiffer); the differences are in
+	// answers.md all the same.
+	AllowDifferences bool
 	// ABI is the ABI profile the plugin is loaded under: "" or "auto"
 	// detects it (plugindir.ReadWith), else a name of abi.Profiles.
 	ABI string
@@ -76,7 +85,8 @@ type Options struct {
 	// empty means the built-in kernels.
 	Sightglass string
 
-	sightglass *sightglassSet // the Sightglass workload's programs, once found
+	sightglass *sightglassSet     // the Sightglass workload's programs, once found
+	requests   []requests.Request // the plugin's requests, once read (pluginRequests)
 }
 
 // Defaults returns the options of a default run: every engine that links
@@ -171,6 +181,9 @@ func (o *Options) Validate() error {
 		} else if !st.IsDir() {
 			return fmt.Errorf("--plugin %s: not a folder (want a folder with plugin.yml and its wasm)", o.PluginDir)
 		}
+	}
+	if o.Requests != "" && !fileExists(o.Requests) {
+		return fmt.Errorf("--requests %s: not a file", o.Requests)
 	}
 	return nil
 }
@@ -333,6 +346,15 @@ func Run(ctx context.Context, o Options, env Env) (string, error) {
 		prog.logf("%s", notes)
 	}
 
+	// The requests to the plugin's routes: a requests file with a mistake
+	// ends the run before anything starts.
+	var requestsFile string
+	if notes != "" {
+		if o.requests, requestsFile, err = pluginRequests(o); err != nil {
+			return "", fmt.Errorf("run: %w", err)
+		}
+	}
+
 	// One worker per engine configuration. A configuration measured only
 	// on the price-of-safety figures is left out when --bench selects none
 	// of its workloads.
@@ -401,6 +423,32 @@ func Run(ctx context.Context, o Options, env Env) (string, error) {
 		}
 	}
 
+	// The plugin's answers, compared across configurations before anything
+	// is timed.
+	var differs []string
+	if interrupted == nil && o.requests != nil {
+		as, err := collectAnswers(ctx, runs, o, o.requests, prog)
+		if err != nil && !stopped(err) {
+			return "", err
+		}
+		if as != nil {
+			if err := writeAnswers(o.Out, requestsFile, as); err != nil {
+				return "", err
+			}
+		}
+		for _, ra := range as {
+			for _, e := range ra.Differs {
+				differs = append(differs, fmt.Sprintf("%s (%s and %s)", ra.Request.Name(), ra.Engines[0], e))
+			}
+			for _, e := range ra.Failing {
+				prog.logf("%s fails on %s: see %s", ra.Request.Name(), e, AnswersFile)
+			}
+		}
+		if len(differs) > 0 {
+			prog.logf("answers differ: %s (see %s)", strings.Join(differs, "; "), AnswersFile)
+		}
+	}
+
 	if interrupted == nil {
 		if err := sample(ctx, runs, o, prog); err != nil && !stopped(err) {
 			return "", err
@@ -465,6 +513,13 @@ func Run(ctx context.Context, o Options, env Env) (string, error) {
 	}
 	fmt.Fprintf(env.Stdout, "\n%s\nReports in %s (summary.md, benchstat.txt, <engine>[-<config>].txt, results.json, results.csv, charts). %s in %s.\n",
 		report.Headline(rep), o.Out, plural(o.Count, "sample"), time.Since(started).Round(time.Second))
+	if len(differs) > 0 {
+		if !o.AllowDifferences {
+			return o.Out, fmt.Errorf("run: %w: %s; see %s (--allow-differences accepts them)",
+				ErrAnswersDiffer, strings.Join(differs, "; "), filepath.Join(o.Out, AnswersFile))
+		}
+		fmt.Fprintf(env.Stdout, "The plugin's answers differ between configurations (allowed): see %s.\n", filepath.Join(o.Out, AnswersFile))
+	}
 	return o.Out, nil
 }
 
@@ -527,6 +582,17 @@ func sample(ctx context.Context, runs []*engineRun, o Options, prog *Progress) e
 					samples, err = runHTTP(ctx, r, o)
 				case results.Sightglass:
 					samples, err = runSightglass(ctx, r, o.sightglass, prog)
+				case results.Route:
+					// A route that hangs on a configuration without a call
+					// deadline ends with its worker; the run goes on.
+					cctx, cancel := context.WithTimeout(ctx, RouteTimeout)
+					samples, err = r.w.Bench(cctx, BenchArgs{Workload: w.Name, PluginDir: o.PluginDir, ABI: o.ABI, TempDir: r.tmp,
+						BenchTimeNS: int64(o.BenchTime), Bench: o.Bench.String(), Requests: o.requests})
+					cancel()
+					if _, died := errDied(err); died && ctx.Err() == nil {
+						prog.logf("%s %s: %v: its routes are left out of this sample", r.name, w.Name, err)
+						err = nil
+					}
 				default:
 					samples, err = r.w.Bench(ctx, BenchArgs{Workload: w.Name, PluginDir: o.PluginDir, ABI: o.ABI, TempDir: r.tmp,
 						BenchTimeNS: int64(o.BenchTime), Instances: o.Instances, Bench: o.Bench.String(), SafetyOnly: r.safetyOnly})
