@@ -71,6 +71,9 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.PluginsDir == "" {
 		return nil, errors.New("serve: no plugins folder given")
 	}
+	if cfg.Isolation != "" && cfg.Isolation != IsolationNone && cfg.Isolation != IsolationProcess {
+		return nil, fmt.Errorf("serve: isolation %q is neither %s nor %s", cfg.Isolation, IsolationProcess, IsolationNone)
+	}
 	if cfg.MaxBodyBytes > int64(^uint32(0)) {
 		return nil, fmt.Errorf("serve: request body limit %d is over the ABI's 4 GiB", cfg.MaxBodyBytes)
 	}
@@ -323,18 +326,26 @@ func (s *Server) compile(ctx context.Context, f *plugindir.Folder) *entry {
 	e := &entry{name: name, folder: filepath.Base(f.Dir), dir: f.Dir, manifest: f.Manifest, since: time.Now(),
 		abi: f.Profile.Name, warnings: f.Warnings}
 	start := time.Now()
-	p, err := f.Load(ctx, s.engine, plugindir.Options{
-		Storage: s.store, Kube: s.kube, Logger: s.log, MaxInstances: s.cfg.MaxInstances,
-		Limits: abi.Limits{CallTimeout: s.cfg.CallTimeout, MaxRequestBytes: uint32(s.cfg.MaxBodyBytes),
-			MaxStorageBytes: s.cfg.StorageMaxBytes, MaxStorageKeys: s.cfg.StorageMaxKeys},
-	})
+	var p backend
+	var err error
+	size := s.cfg.MaxInstances
+	if s.cfg.Isolation == IsolationProcess {
+		p, err = s.startIsolated(ctx, f)
+		size = 1 // one worker per plugin, one call at a time
+	} else {
+		p, err = f.Load(ctx, s.engine, plugindir.Options{
+			Storage: s.store, Kube: s.kube, Logger: s.log, MaxInstances: s.cfg.MaxInstances,
+			Limits: abi.Limits{CallTimeout: s.cfg.CallTimeout, MaxRequestBytes: uint32(s.cfg.MaxBodyBytes),
+				MaxStorageBytes: s.cfg.StorageMaxBytes, MaxStorageKeys: s.cfg.StorageMaxKeys},
+		})
+	}
 	if err != nil {
 		e.state, e.err = stateFailed, err
 		s.log.Error("plugin failed to load", "plugin", name, "folder", e.folder, "error", s.relErr(err))
 		return e
 	}
 	e.state, e.plugin = stateLoaded, p
-	e.gate = newGate(s.cfg.MaxInstances, s.cfg.QueueSize, s.cfg.QueueTimeout)
+	e.gate = newGate(size, s.cfg.QueueSize, s.cfg.QueueTimeout)
 	var routes []string
 	for _, r := range p.Routes() {
 		routes = append(routes, strings.Join(r.Methods, ",")+" "+r.Path)
@@ -462,6 +473,9 @@ type PoolInfo struct {
 	// (kubestellar-ui: a guest allocator that never resets).
 	Recycled int `json:"recycled,omitempty"`
 	Waiting  int `json:"waiting"`
+	// Isolation describes the plugin's worker process under
+	// --isolation process: its kills and restarts.
+	Isolation *IsolationInfo `json:"isolation,omitempty"`
 }
 
 func (s *Server) pluginInfo(e *entry) PluginInfo {
@@ -482,9 +496,13 @@ func (s *Server) pluginInfo(e *entry) PluginInfo {
 	}
 	if e.plugin != nil {
 		st := e.plugin.Stats()
-		pi.Pool = &PoolInfo{Max: s.cfg.MaxInstances, Idle: st.Idle, InFlight: st.InFlight, Created: st.Created,
+		pi.Pool = &PoolInfo{Max: e.gate.size(), Idle: st.Idle, InFlight: st.InFlight, Created: st.Created,
 			Discarded: st.Discarded, Recycled: st.Recycled, Waiting: int(e.gate.waiting.Load()), Abandoned: abandoned(st.InFlight, e.gate)}
 		pi.Notes = e.plugin.Notes()
+		if pb, ok := e.plugin.(*procBackend); ok {
+			pi.Pool.Isolation = pb.isolation()
+			pi.Storage = nil // the server's file does not hold it
+		}
 	}
 	return pi
 }
@@ -513,7 +531,10 @@ func (s *Server) poolSamples() []poolSample {
 		if e.plugin != nil {
 			st := e.plugin.Stats()
 			ps.idle, ps.inFlight, ps.created, ps.discarded = st.Idle, st.InFlight, st.Created, st.Discarded
-			ps.max, ps.waiting, ps.abandoned = s.cfg.MaxInstances, int(e.gate.waiting.Load()), abandoned(st.InFlight, e.gate)
+			ps.max, ps.waiting, ps.abandoned = e.gate.size(), int(e.gate.waiting.Load()), abandoned(st.InFlight, e.gate)
+			if pb, ok := e.plugin.(*procBackend); ok {
+				ps.isolated, ps.kills, ps.restarts, ps.deaths = true, pb.kills.Load(), pb.restarts.Load(), pb.deaths.Load()
+			}
 		}
 		out = append(out, ps)
 	}

@@ -1,0 +1,146 @@
+package serve
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/kspbench/kspbench/internal/workerbin"
+)
+
+var (
+	workerBinOnce sync.Once
+	workerBins    = map[string]string{}
+	workerBinErr  = map[string]error{}
+	workerBinDir  string
+	workerBinMu   sync.Mutex
+)
+
+// isolationWorker builds, once per test binary, the kspbench binary that
+// links engine, for the isolation workers.
+func isolationWorker(t testing.TB, engine string) string {
+	t.Helper()
+	workerBinOnce.Do(func() {
+		d, err := os.MkdirTemp("", "kspbench-isolation-bin-")
+		if err != nil {
+			t.Fatal(err)
+		}
+		workerBinDir = d
+	})
+	workerBinMu.Lock()
+	defer workerBinMu.Unlock()
+	if bin, ok := workerBins[engine]; ok {
+		return bin
+	}
+	if err, ok := workerBinErr[engine]; ok {
+		t.Fatal(err)
+	}
+	root, err := workerbin.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	bin, err := workerbin.Build(ctx, workerbin.GoTool(), root, engine, filepath.Join(workerBinDir, engine))
+	if err != nil {
+		workerBinErr[engine] = err
+		t.Fatal(err)
+	}
+	workerBins[engine] = bin
+	return bin
+}
+
+// isolationInfo returns the edge plugin's worker as the listing shows it.
+func isolationInfo(t *testing.T, ts *testServer) IsolationInfo {
+	t.Helper()
+	r := ts.do("GET", "/api/plugins", nil)
+	var l Listing
+	if err := json.Unmarshal(r.body, &l); err != nil {
+		t.Fatalf("listing: %v: %s", err, r.body)
+	}
+	for _, p := range l.Plugins {
+		if p.Name == "edge" && p.Pool != nil && p.Pool.Isolation != nil {
+			return *p.Pool.Isolation
+		}
+	}
+	t.Fatalf("no isolated edge plugin in the listing: %s", r.body)
+	return IsolationInfo{}
+}
+
+// TestIsolationDeadline: under --isolation process on wazero, a looping
+// guest answers 504 at its deadline, its worker is killed, and the next
+// request succeeds on a new worker.
+func TestIsolationDeadline(t *testing.T) {
+	bin := isolationWorker(t, testEngine)
+	ts := newServer(t, Config{Isolation: IsolationProcess, WorkerBinary: bin, CallTimeout: 500 * time.Millisecond}, edgeDir(t))
+	if r := ts.do("GET", "/api/plugins/edge/ok", nil); r.code != 200 || string(r.body) != "ok" {
+		t.Fatalf("GET /ok = %s", r)
+	}
+	before := isolationInfo(t, ts)
+	if before.PID == 0 || before.PID == os.Getpid() || before.Starts != 1 {
+		t.Fatalf("worker before the loop: %+v (server pid %d)", before, os.Getpid())
+	}
+	start := time.Now()
+	r := ts.do("GET", "/api/plugins/edge/loop", nil)
+	took := time.Since(start)
+	if r.code != 504 || r.json(t)["kind"] != kindDeadline {
+		t.Errorf("GET /loop = %s, want 504 %s", r, kindDeadline)
+	}
+	if took > 2*time.Second {
+		t.Errorf("GET /loop took %s with a deadline of 500ms", took)
+	}
+	if r := ts.do("GET", "/api/plugins/edge/ok", nil); r.code != 200 || string(r.body) != "ok" {
+		t.Errorf("GET /ok after the loop = %s", r)
+	}
+	after := isolationInfo(t, ts)
+	if after.Kills != 1 || after.Restarts != 1 || after.PID == before.PID || after.PID == 0 {
+		t.Errorf("worker after the loop: %+v, before %+v: want 1 kill, 1 restart, a new pid", after, before)
+	}
+	if _, err := os.Stat(IsolatedDataFile(ts.srv.cfg.DataFile, "edge")); err != nil {
+		t.Errorf("isolated storage file: %v", err)
+	}
+	m := ts.do("GET", "/metrics", nil)
+	for _, want := range []string{`kspbench_worker_kills_total{engine="wazero",plugin="edge"} 1`,
+		`kspbench_worker_restarts_total{engine="wazero",plugin="edge"} 1`} {
+		if !strings.Contains(string(m.body), want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+}
+
+// TestIsolationWorkerKilled: a worker killed with SIGKILL in the middle of
+// a call costs that call (502, with the signal), and the plugin recovers.
+func TestIsolationWorkerKilled(t *testing.T) {
+	bin := isolationWorker(t, testEngine)
+	ts := newServer(t, Config{Isolation: IsolationProcess, WorkerBinary: bin, CallTimeout: 20 * time.Second}, edgeDir(t))
+	pid := isolationInfo(t, ts).PID
+	done := make(chan response, 1)
+	go func() { done <- ts.do("GET", "/api/plugins/edge/loop", nil) }()
+	waitFor(t, 5*time.Second, "the loop to be in flight", func() bool {
+		return ts.entryOf("edge").plugin.Stats().InFlight == 1
+	})
+	time.Sleep(100 * time.Millisecond) // into the guest
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case r := <-done:
+		if r.code != 502 || r.json(t)["kind"] != kindWorkerDied || !strings.Contains(string(r.body), "SIGKILL") {
+			t.Errorf("GET /loop with its worker killed = %s, want 502 %s naming SIGKILL", r, kindWorkerDied)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no answer 10s after the worker was killed")
+	}
+	if r := ts.do("GET", "/api/plugins/edge/ok", nil); r.code != 200 || string(r.body) != "ok" {
+		t.Errorf("GET /ok after the kill = %s", r)
+	}
+	if info := isolationInfo(t, ts); info.Deaths != 1 || info.Restarts != 1 || info.Kills != 0 || info.PID == pid {
+		t.Errorf("worker after SIGKILL: %+v (old pid %d)", info, pid)
+	}
+}
