@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/kspbench/kspbench/abi"
+	"github.com/kspbench/kspbench/engines"
 	"github.com/kspbench/kspbench/internal/worker"
 	"github.com/kspbench/kspbench/plugin"
 	"github.com/kspbench/kspbench/plugindir"
@@ -291,4 +292,20 @@ func (s *Server) startIsolated(ctx context.Context, f *plugindir.Folder) (*procB
 		CacheDir: filepath.Join(s.cfg.CacheDir, s.cfg.Engine), CallTimeoutNS: int64(s.cfg.CallTimeout + time.Second),
 		MaxRequestBytes: uint32(s.cfg.MaxBodyBytes), MaxStorageBytes: s.cfg.StorageMaxBytes, MaxStorageKeys: s.cfg.StorageMaxKeys}
 	return startProcBackend(ctx, spec, load, s.cfg.CallTimeout)
+}
+
+// probeWorker starts a worker of cfg.Engine once, for the engine's
+// description, when this process does not link the engine itself.
+func probeWorker(ctx context.Context, cfg Config) (engines.Info, error) {
+	bin, err := workerBinary(cfg)
+	if err != nil {
+		return engines.Info{}, fmt.Errorf("isolation: worker binary: %w", err)
+	}
+	p, err := worker.Start(ctx, worker.Spec{Engine: cfg.Engine, Path: bin, Args: []string{"worker", "--engine", cfg.Engine}})
+	if err != nil {
+		return engines.Info{}, fmt.Errorf("isolation: engine %s is not linked into this process, and its worker did not start: %w", cfg.Engine, err)
+	}
+	defer p.Close()
+	h := p.Hello()
+	return engines.Info{Name: h.Engine, Version: h.Version, Mode: h.Mode, Notes: h.Notes}, nil
 }

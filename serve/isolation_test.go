@@ -144,3 +144,45 @@ func TestIsolationWorkerKilled(t *testing.T) {
 		t.Errorf("worker after SIGKILL: %+v (old pid %d)", info, pid)
 	}
 }
+
+// TestIsolationWasmerLoop: wasmer cannot interrupt a call, so in process a
+// looping guest spins on a thread forever after its 504; isolated, each
+// loop costs one worker, killed at the deadline, and none is left running.
+// The server (this test binary) does not link wasmer: the workers do.
+func TestIsolationWasmerLoop(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the wasmer binary")
+	}
+	bin := isolationWorker(t, "wasmer")
+	ts := newServer(t, Config{Engine: "wasmer", WorkerBinary: bin, CallTimeout: 300 * time.Millisecond}, edgeDir(t))
+	if ts.srv.cfg.Isolation != IsolationProcess {
+		t.Fatalf("wasmer's default isolation is %q, want process", ts.srv.cfg.Isolation)
+	}
+	const loops = 3
+	var pids []int
+	for i := range loops {
+		if r := ts.do("GET", "/api/plugins/edge/ok", nil); r.code != 200 || r.header.Get("X-Kspbench-Engine") != "wasmer" {
+			t.Fatalf("GET /ok before loop %d = %s (engine %q)", i, r, r.header.Get("X-Kspbench-Engine"))
+		}
+		pids = append(pids, isolationInfo(t, ts).PID)
+		start := time.Now()
+		if r := ts.do("GET", "/api/plugins/edge/loop", nil); r.code != 504 || time.Since(start) > 2*time.Second {
+			t.Errorf("GET /loop %d = %s after %s, want 504 at the 300ms deadline", i, r, time.Since(start))
+		}
+	}
+	if r := ts.do("GET", "/api/plugins/edge/ok", nil); r.code != 200 {
+		t.Errorf("GET /ok after the loops = %s", r)
+	}
+	info := isolationInfo(t, ts)
+	if info.Kills != loops || info.Restarts != loops {
+		t.Errorf("worker after %d loops: %+v, want %d kills and restarts", loops, info, loops)
+	}
+	for _, pid := range pids {
+		if err := syscall.Kill(pid, 0); err == nil {
+			t.Errorf("worker %d, killed at its deadline, still runs its looping guest", pid)
+		}
+	}
+	if r := ts.do("GET", "/healthz", nil); r.code != 200 || !strings.Contains(string(r.body), `"isolation": "process"`) {
+		t.Errorf("healthz = %s", r)
+	}
+}

@@ -33,12 +33,14 @@ type Server struct {
 	info   engines.Info
 	// interrupts is whether the engine can end a running call at its deadline.
 	interrupts bool
-	store      *storage.Bolt
-	kube       kube.Client
-	reg        registry
-	metrics    *metrics
-	handler    http.Handler
-	bodies     bodyBudget
+	// interruptNote is EngineInfo.Interrupt.
+	interruptNote string
+	store         *storage.Bolt
+	kube          kube.Client
+	reg           registry
+	metrics       *metrics
+	handler       http.Handler
+	bodies        bodyBudget
 	// engineHeader is the value of X-Kspbench-Engine, shared by every answer.
 	engineHeader []string
 
@@ -98,18 +100,35 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if err := os.MkdirAll(cacheDir, 0o755); err != nil {
 		return nil, fmt.Errorf("serve: compilation cache: %w", err)
 	}
-	if s.engine, err = engines.Open(cfg.Engine, engines.Config{CacheDir: cacheDir}); err != nil {
-		return nil, fmt.Errorf("serve: %w", err)
+	if cfg.Isolation == IsolationProcess && !slices.Contains(engines.Drivers(), cfg.Engine) {
+		// The workers run the engine; this process needs only its name.
+		if s.info, err = probeWorker(ctx, cfg); err != nil {
+			return nil, fmt.Errorf("serve: %w", err)
+		}
+		s.interruptNote = "by process isolation: a call past its deadline kills the plugin's worker process"
+	} else {
+		if s.engine, err = engines.Open(cfg.Engine, engines.Config{CacheDir: cacheDir}); err != nil {
+			return nil, fmt.Errorf("serve: %w", err)
+		}
+		s.info = s.engine.Info()
+		s.interrupts = engines.Unsupported(s.engine, engines.FeatureInterrupt) == ""
+		s.interruptNote = interruptNote(s.engine)
+		if cfg.Isolation == IsolationProcess && !s.interrupts {
+			s.interruptNote += "; but plugins run isolated (--isolation process): a call past its deadline kills the plugin's worker process"
+		}
 	}
-	s.info = s.engine.Info()
 	s.engineHeader = []string{s.info.Name}
-	s.interrupts = engines.Unsupported(s.engine, engines.FeatureInterrupt) == ""
+	closeEngine := func() {
+		if s.engine != nil {
+			s.engine.Close(ctx)
+		}
+	}
 	if err := os.MkdirAll(filepath.Dir(cfg.DataFile), 0o755); err != nil {
-		s.engine.Close(ctx)
+		closeEngine()
 		return nil, fmt.Errorf("serve: storage: %w", err)
 	}
 	if s.store, err = storage.Open(cfg.DataFile); err != nil {
-		s.engine.Close(ctx)
+		closeEngine()
 		return nil, fmt.Errorf("serve: %w", err)
 	}
 	if s.kube == nil {
@@ -120,7 +139,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	s.handler = s.routes()
 
 	s.log.Info("engine", "engine", s.info.Name, "version", s.info.Version, "mode", s.info.Mode,
-		"notes", s.info.Notes, "interrupt", interruptNote(s.engine), "cache", cacheDir)
+		"notes", s.info.Notes, "interrupt", s.interruptNote, "isolation", cfg.Isolation, "cache", cacheDir)
 	if _, fixture := s.kube.(*kube.Fixture); fixture {
 		s.log.Warn("kubernetes: FIXTURE backend, a test double: pass --kubeconfig or --in-cluster for a real cluster",
 			"backend", s.kube.Backend())
@@ -214,7 +233,7 @@ func (s *Server) Close(ctx context.Context) error {
 		}
 		s.retiring.Wait()
 		errs := []error{s.store.Close()}
-		if s.interrupts {
+		if s.interrupts && s.engine != nil {
 			errs = append(errs, s.engine.Close(ctx))
 		}
 		s.closeErr = errors.Join(errs...)
@@ -396,11 +415,14 @@ type EngineInfo struct {
 	// Interrupt is "supported", or why a call past its deadline cannot be
 	// stopped (wasmer): its guest then runs on, holding its instance slot.
 	Interrupt string `json:"interrupt"`
+	// Isolation is where plugins run: "none" (in the server's process) or
+	// "process" (each in a worker process, kspbench serve --isolation).
+	Isolation string `json:"isolation"`
 }
 
 func (s *Server) engineInfo() EngineInfo {
 	return EngineInfo{Name: s.info.Name, Version: s.info.Version, Mode: s.info.Mode, Notes: s.info.Notes,
-		Interrupt: interruptNote(s.engine)}
+		Interrupt: s.interruptNote, Isolation: s.cfg.Isolation}
 }
 
 // Listing is the answer of GET /api/plugins.
