@@ -107,9 +107,6 @@ func TestIsolationDeadline(t *testing.T) {
 	if after.Kills != 1 || after.Restarts != 1 || after.PID == before.PID || after.PID == 0 {
 		t.Errorf("worker after the loop: %+v, before %+v: want 1 kill, 1 restart, a new pid", after, before)
 	}
-	if _, err := os.Stat(IsolatedDataFile(ts.srv.cfg.DataFile, "edge")); err != nil {
-		t.Errorf("isolated storage file: %v", err)
-	}
 	m := ts.do("GET", "/metrics", nil)
 	for _, want := range []string{`kspbench_worker_kills_total{engine="wazero",plugin="edge"} 1`,
 		`kspbench_worker_restarts_total{engine="wazero",plugin="edge"} 1`} {
@@ -250,4 +247,32 @@ func workerCPU(pid int) time.Duration {
 	ut, _ := strconv.ParseInt(f[11], 10, 64)
 	st, _ := strconv.ParseInt(f[12], 10, 64)
 	return time.Duration(ut+st) * 10 * time.Millisecond
+}
+
+// TestIsolationStorageAndReload: an isolated plugin keeps its storage in
+// its own file, across a reload (whose new worker waits for the old one to
+// release the file) and a restart of the server.
+func TestIsolationStorageAndReload(t *testing.T) {
+	bin := isolationWorker(t, testEngine)
+	cfg := Config{Isolation: IsolationProcess, WorkerBinary: bin, Token: testToken}
+	ts := newServer(t, cfg, clusterMonitorDir)
+	if r := ts.do("POST", "/api/plugins/cluster-monitor/data", []byte(clusterRecord)); r.code != 201 {
+		t.Fatalf("POST /data = %s", r)
+	}
+	if r := ts.admin("POST", "/cluster-monitor/reload", nil); r.code != 200 {
+		t.Fatalf("reload: %s", r)
+	}
+	get := func(ts *testServer) {
+		t.Helper()
+		if r := ts.do("GET", "/api/plugins/cluster-monitor/data", nil); r.code != 200 || !bytes.Contains(r.body, []byte(`"id":"cluster-3"`)) {
+			t.Errorf("GET /data = %s", r)
+		}
+	}
+	get(ts)
+	if _, err := os.Stat(IsolatedDataFile(ts.srv.cfg.DataFile, "cluster-monitor")); err != nil {
+		t.Errorf("isolated storage file: %v", err)
+	}
+	ts.close()
+	cfg.PluginsDir = ts.cfg.PluginsDir
+	get(newServer(t, cfg))
 }

@@ -12,7 +12,6 @@ import (
 
 	"github.com/kspbench/kspbench/abi"
 	"github.com/kspbench/kspbench/engines"
-	"github.com/kspbench/kspbench/host/storage"
 	"github.com/kspbench/kspbench/internal/worker"
 	"github.com/kspbench/kspbench/plugin"
 	"github.com/kspbench/kspbench/plugindir"
@@ -32,8 +31,9 @@ type PluginLoadArgs struct {
 	Dir string `json:"dir"`
 	// ABI is the profile's name; empty detects the plugin's.
 	ABI string `json:"abi,omitempty"`
-	// DataFile is the bbolt file of this plugin's storage: the worker holds
-	// it (and its lock) for as long as it lives.
+	// DataFile is the bbolt file of this plugin's storage: the worker opens
+	// it at the plugin's first storage call and holds it (and its lock) for
+	// as long as it lives.
 	DataFile        string `json:"data_file"`
 	CacheDir        string `json:"cache_dir"`
 	CallTimeoutNS   int64  `json:"call_timeout_ns"`
@@ -75,7 +75,7 @@ type PluginCallResult struct {
 func WorkerOps(open func(engines.Config) (engines.Engine, error)) map[string]worker.Op {
 	var (
 		eng   engines.Engine
-		store *storage.Bolt
+		store *lazyStore
 		p     *plugin.Plugin
 	)
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
@@ -111,9 +111,7 @@ func WorkerOps(open func(engines.Config) (engines.Engine, error)) map[string]wor
 				if err := os.MkdirAll(filepath.Dir(a.DataFile), 0o755); err != nil {
 					return nil, err
 				}
-				if store, err = storage.Open(a.DataFile); err != nil {
-					return nil, err
-				}
+				store = &lazyStore{path: a.DataFile}
 			}
 			p, err = f.Load(ctx, eng, plugindir.Options{Storage: store, Logger: log, MaxInstances: 1,
 				Limits: abi.Limits{CallTimeout: time.Duration(a.CallTimeoutNS), MaxRequestBytes: a.MaxRequestBytes,
