@@ -199,6 +199,8 @@ func (b *procBackend) Handle(ctx context.Context, req *abi.Request) (*plugin.Res
 	defer b.calls.Add(-1)
 	ctx = context.WithoutCancel(ctx)
 	if _, err := b.ensureWithin(ctx); err != nil {
+		b.failures++ // back off from a plugin whose worker cannot start or load it
+		b.lastFail = time.Now()
 		return nil, &remoteError{code: http.StatusBadGateway, kind: kindInstantiate, msg: err.Error()}
 	}
 	cctx, cancel := context.WithTimeout(ctx, b.callTimeout)
