@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/kspbench/kspbench/conformance"
+	"github.com/kspbench/kspbench/plugin"
 )
 
 const testToken = "s3cret-token"
@@ -160,7 +161,7 @@ func TestManagementLifecycle(t *testing.T) {
 		t.Errorf("after reload: %s", r)
 	}
 	waitFor(t, 5*time.Second, "the old version to be closed", func() bool {
-		_, err := old.plugin.Call(t.Context(), "handle_status", nil)
+		_, err := old.plugin.(*plugin.Plugin).Call(t.Context(), "handle_status", nil)
 		return err != nil
 	})
 
@@ -201,7 +202,7 @@ func TestManagementLifecycle(t *testing.T) {
 		t.Error("still listed after uninstall")
 	}
 	waitFor(t, 5*time.Second, "the uninstalled plugin to be closed", func() bool {
-		_, err := before.plugin.Call(t.Context(), "handle_status", nil)
+		_, err := before.plugin.(*plugin.Plugin).Call(t.Context(), "handle_status", nil)
 		return err != nil
 	})
 }

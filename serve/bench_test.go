@@ -52,7 +52,11 @@ func BenchmarkServePlugin(b *testing.B) {
 
 // newBenchServer is a server of the edge plugin that logs as in production
 // (request lines at info), into io.Discard.
-func newBenchServer(b *testing.B) *Server {
+func newBenchServer(b *testing.B) *Server { return newBenchServerWith(b, Config{}) }
+
+// newBenchServerWith is newBenchServer with cfg's fields besides those it
+// sets.
+func newBenchServerWith(b *testing.B, cfg Config) *Server {
 	b.Helper()
 	base := b.TempDir()
 	plugins := filepath.Join(base, "plugins")
@@ -60,8 +64,9 @@ func newBenchServer(b *testing.B) *Server {
 		b.Fatal(err)
 	}
 	copyDir(b, edgeDir(b), filepath.Join(plugins, "edge"))
-	srv, err := New(context.Background(), Config{Engine: testEngine, PluginsDir: plugins, CacheDir: cacheDir,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	cfg.Engine, cfg.PluginsDir, cfg.CacheDir = testEngine, plugins, cacheDir
+	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	srv, err := New(context.Background(), cfg)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -75,6 +75,15 @@ type Config struct {
 	// Logger receives request lines, plugin logs and the server's own
 	// notes. nil means slog.Default().
 	Logger *slog.Logger
+	// Isolation is where plugins run: IsolationNone (in this process) or
+	// IsolationProcess (each plugin in a worker process of its own, killed
+	// at a call's deadline, restarted when it dies). Default:
+	// DefaultIsolation(Engine), process for wasmer.
+	Isolation string
+	// WorkerBinary is the kspbench executable that serves the isolation
+	// workers (kspbench worker --engine <Engine>); it must link Engine.
+	// Default: this process's executable.
+	WorkerBinary string
 	// ABI, when not nil, is the ABI profile every plugin is loaded under
 	// (kspbench serve --abi); nil detects each plugin's (plugindir.ReadWith).
 	ABI *abi.Profile
@@ -154,6 +163,9 @@ func (c Config) withDefaults() Config {
 	c.Conn = c.Conn.withDefaults(c)
 	if c.ShutdownTimeout <= 0 {
 		c.ShutdownTimeout = c.CallTimeout + c.QueueTimeout + 5*time.Second
+	}
+	if c.Isolation == "" {
+		c.Isolation = DefaultIsolation(c.Engine)
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()

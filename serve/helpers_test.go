@@ -61,7 +61,11 @@ func runTests(m *testing.M) int {
 		return 1
 	}
 	cacheDir = filepath.Join(tmp, "cache")
-	return m.Run()
+	code := m.Run()
+	if workerBinDir != "" {
+		os.RemoveAll(workerBinDir) // the isolation tests' worker binaries
+	}
+	return code
 }
 
 // logBuffer collects a server's log; a failed test prints it.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/kspbench/kspbench/abi"
 	"github.com/kspbench/kspbench/engines"
+	"github.com/kspbench/kspbench/internal/worker"
 	"github.com/kspbench/kspbench/plugin"
 )
 
@@ -128,8 +129,8 @@ func (s *Server) servePlugin(w http.ResponseWriter, r *http.Request, name, path 
 		Method: r.Method, Path: path, Query: r.URL.Query(), Headers: headers, Body: body,
 	})
 	if err != nil {
-		code, kind := s.classify(r.Context(), err)
-		if kind == kindDeadline && !s.interrupts {
+		code, kind := classify(r.Context(), err)
+		if _, isolated := e.plugin.(*procBackend); kind == kindDeadline && !s.interrupts && !isolated {
 			err = fmt.Errorf("%w (engine %s cannot interrupt a call: a guest past its deadline runs on and holds its instance until it returns; GET %s shows how many are held so)",
 				err, s.info.Name, pluginPrefix)
 		}
@@ -155,9 +156,17 @@ func (s *Server) servePlugin(w http.ResponseWriter, r *http.Request, name, path 
 }
 
 // classify maps a failed handler call to an HTTP status and an error kind.
-func (s *Server) classify(ctx context.Context, err error) (int, string) {
+func classify(ctx context.Context, err error) (int, string) {
 	var se *abi.StatusError
+	var re *remoteError
+	var died *worker.DiedError
 	switch {
+	case errors.As(err, &re):
+		return re.code, re.kind
+	case errors.As(err, &died) && died.Killed:
+		return http.StatusGatewayTimeout, kindDeadline
+	case errors.As(err, &died):
+		return http.StatusBadGateway, kindWorkerDied
 	case errors.Is(err, context.DeadlineExceeded):
 		return http.StatusGatewayTimeout, kindDeadline
 	case errors.Is(err, context.Canceled) || ctx.Err() != nil:

@@ -39,6 +39,7 @@ const (
 	kindGuestStatus      = "guest_status"       // 502: the handler answered a status without a body
 	kindResponseTooLarge = "response_too_large" // 502: the handler's answer is past the limit
 	kindInstantiate      = "instantiate"        // 502: no instance could be made
+	kindWorkerDied       = "worker_died"        // 502: the plugin's worker process died (--isolation process)
 	kindCanceled         = "canceled"           // 499: the client went away
 	kindBadRequest       = "bad_request"        // 400: the request could not be read
 	kindBodyTimeout      = "body_timeout"       // 408: the body did not arrive within the read timeout
@@ -209,6 +210,9 @@ type poolSample struct {
 	state                              string
 	idle, inFlight, created, discarded int
 	max, waiting, abandoned            int
+	// Process isolation only.
+	isolated                bool
+	kills, restarts, deaths int64
 }
 
 // poolCollector reads the pools of the plugins loaded at scrape time, so that
@@ -236,12 +240,19 @@ var (
 		[]string{"engine", "plugin"}, nil)
 	descWaiting = prometheus.NewDesc("kspbench_queue_waiting",
 		"Requests waiting for an instance of the plugin.", []string{"engine", "plugin"}, nil)
+	descWorkerKills = prometheus.NewDesc("kspbench_worker_kills_total",
+		"Worker processes of a plugin killed because a call overran its deadline (--isolation process).", []string{"engine", "plugin"}, nil)
+	descWorkerDeaths = prometheus.NewDesc("kspbench_worker_deaths_total",
+		"Worker processes of a plugin that died during a call: a crash or a signal (--isolation process).", []string{"engine", "plugin"}, nil)
+	descWorkerRestarts = prometheus.NewDesc("kspbench_worker_restarts_total",
+		"Worker processes of a plugin started again after a kill or a death (--isolation process).", []string{"engine", "plugin"}, nil)
 	descPlugins = prometheus.NewDesc("kspbench_plugins",
 		"Plugins known to the server, by state: loaded, failed, disabled.", []string{"engine", "state"}, nil)
 )
 
 func (c *poolCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descInstances, descMax, descCreated, descDiscarded, descAbandoned, descWaiting, descPlugins} {
+	for _, d := range []*prometheus.Desc{descInstances, descMax, descCreated, descDiscarded, descAbandoned, descWaiting, descPlugins,
+		descWorkerKills, descWorkerDeaths, descWorkerRestarts} {
 		ch <- d
 	}
 }
@@ -260,6 +271,11 @@ func (c *poolCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(descDiscarded, prometheus.CounterValue, float64(s.discarded), c.engine, s.plugin)
 		ch <- prometheus.MustNewConstMetric(descWaiting, prometheus.GaugeValue, float64(s.waiting), c.engine, s.plugin)
 		ch <- prometheus.MustNewConstMetric(descAbandoned, prometheus.GaugeValue, float64(s.abandoned), c.engine, s.plugin)
+		if s.isolated {
+			ch <- prometheus.MustNewConstMetric(descWorkerKills, prometheus.CounterValue, float64(s.kills), c.engine, s.plugin)
+			ch <- prometheus.MustNewConstMetric(descWorkerDeaths, prometheus.CounterValue, float64(s.deaths), c.engine, s.plugin)
+			ch <- prometheus.MustNewConstMetric(descWorkerRestarts, prometheus.CounterValue, float64(s.restarts), c.engine, s.plugin)
+		}
 	}
 	for state, n := range states {
 		ch <- prometheus.MustNewConstMetric(descPlugins, prometheus.GaugeValue, float64(n), c.engine, state)

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/kspbench/kspbench/manifest"
-	"github.com/kspbench/kspbench/plugin"
 )
 
 // Plugin states, as the listing shows them.
@@ -36,7 +35,7 @@ type entry struct {
 	warnings []string // the lenient manifest reading's warnings
 
 	// Loaded entries only.
-	plugin *plugin.Plugin
+	plugin backend // *plugin.Plugin, or *procBackend under process isolation
 	gate   *gate
 	calls  sync.WaitGroup // requests using plugin; retire waits for them
 }
@@ -206,6 +205,9 @@ func (g *gate) enter(ctx context.Context) error {
 }
 
 func (g *gate) leave() { <-g.slots }
+
+// size returns how many requests the gate admits at once.
+func (g *gate) size() int { return cap(g.slots) }
 
 // inFlight returns the requests admitted and not yet finished.
 func (g *gate) inFlight() int { return len(g.slots) }

@@ -33,12 +33,14 @@ type Server struct {
 	info   engines.Info
 	// interrupts is whether the engine can end a running call at its deadline.
 	interrupts bool
-	store      *storage.Bolt
-	kube       kube.Client
-	reg        registry
-	metrics    *metrics
-	handler    http.Handler
-	bodies     bodyBudget
+	// interruptNote is EngineInfo.Interrupt.
+	interruptNote string
+	store         *storage.Bolt
+	kube          kube.Client
+	reg           registry
+	metrics       *metrics
+	handler       http.Handler
+	bodies        bodyBudget
 	// engineHeader is the value of X-Kspbench-Engine, shared by every answer.
 	engineHeader []string
 
@@ -71,6 +73,9 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.PluginsDir == "" {
 		return nil, errors.New("serve: no plugins folder given")
 	}
+	if cfg.Isolation != "" && cfg.Isolation != IsolationNone && cfg.Isolation != IsolationProcess {
+		return nil, fmt.Errorf("serve: isolation %q is neither %s nor %s", cfg.Isolation, IsolationProcess, IsolationNone)
+	}
 	if cfg.MaxBodyBytes > int64(^uint32(0)) {
 		return nil, fmt.Errorf("serve: request body limit %d is over the ABI's 4 GiB", cfg.MaxBodyBytes)
 	}
@@ -95,18 +100,35 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if err := os.MkdirAll(cacheDir, 0o755); err != nil {
 		return nil, fmt.Errorf("serve: compilation cache: %w", err)
 	}
-	if s.engine, err = engines.Open(cfg.Engine, engines.Config{CacheDir: cacheDir}); err != nil {
-		return nil, fmt.Errorf("serve: %w", err)
+	if cfg.Isolation == IsolationProcess && !slices.Contains(engines.Drivers(), cfg.Engine) {
+		// The workers run the engine; this process needs only its name.
+		if s.info, err = probeWorker(ctx, cfg); err != nil {
+			return nil, fmt.Errorf("serve: %w", err)
+		}
+		s.interruptNote = "by process isolation: a call past its deadline kills the plugin's worker process"
+	} else {
+		if s.engine, err = engines.Open(cfg.Engine, engines.Config{CacheDir: cacheDir}); err != nil {
+			return nil, fmt.Errorf("serve: %w", err)
+		}
+		s.info = s.engine.Info()
+		s.interrupts = engines.Unsupported(s.engine, engines.FeatureInterrupt) == ""
+		s.interruptNote = interruptNote(s.engine)
+		if cfg.Isolation == IsolationProcess && !s.interrupts {
+			s.interruptNote += "; but plugins run isolated (--isolation process): a call past its deadline kills the plugin's worker process"
+		}
 	}
-	s.info = s.engine.Info()
 	s.engineHeader = []string{s.info.Name}
-	s.interrupts = engines.Unsupported(s.engine, engines.FeatureInterrupt) == ""
+	closeEngine := func() {
+		if s.engine != nil {
+			s.engine.Close(ctx)
+		}
+	}
 	if err := os.MkdirAll(filepath.Dir(cfg.DataFile), 0o755); err != nil {
-		s.engine.Close(ctx)
+		closeEngine()
 		return nil, fmt.Errorf("serve: storage: %w", err)
 	}
 	if s.store, err = storage.Open(cfg.DataFile); err != nil {
-		s.engine.Close(ctx)
+		closeEngine()
 		return nil, fmt.Errorf("serve: %w", err)
 	}
 	if s.kube == nil {
@@ -117,7 +139,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	s.handler = s.routes()
 
 	s.log.Info("engine", "engine", s.info.Name, "version", s.info.Version, "mode", s.info.Mode,
-		"notes", s.info.Notes, "interrupt", interruptNote(s.engine), "cache", cacheDir)
+		"notes", s.info.Notes, "interrupt", s.interruptNote, "isolation", cfg.Isolation, "cache", cacheDir)
 	if _, fixture := s.kube.(*kube.Fixture); fixture {
 		s.log.Warn("kubernetes: FIXTURE backend, a test double: pass --kubeconfig or --in-cluster for a real cluster",
 			"backend", s.kube.Backend())
@@ -211,7 +233,7 @@ func (s *Server) Close(ctx context.Context) error {
 		}
 		s.retiring.Wait()
 		errs := []error{s.store.Close()}
-		if s.interrupts {
+		if s.interrupts && s.engine != nil {
 			errs = append(errs, s.engine.Close(ctx))
 		}
 		s.closeErr = errors.Join(errs...)
@@ -323,18 +345,26 @@ func (s *Server) compile(ctx context.Context, f *plugindir.Folder) *entry {
 	e := &entry{name: name, folder: filepath.Base(f.Dir), dir: f.Dir, manifest: f.Manifest, since: time.Now(),
 		abi: f.Profile.Name, warnings: f.Warnings}
 	start := time.Now()
-	p, err := f.Load(ctx, s.engine, plugindir.Options{
-		Storage: s.store, Kube: s.kube, Logger: s.log, MaxInstances: s.cfg.MaxInstances,
-		Limits: abi.Limits{CallTimeout: s.cfg.CallTimeout, MaxRequestBytes: uint32(s.cfg.MaxBodyBytes),
-			MaxStorageBytes: s.cfg.StorageMaxBytes, MaxStorageKeys: s.cfg.StorageMaxKeys},
-	})
+	var p backend
+	var err error
+	size := s.cfg.MaxInstances
+	if s.cfg.Isolation == IsolationProcess {
+		p, err = s.startIsolated(ctx, f)
+		size = 1 // one worker per plugin, one call at a time
+	} else {
+		p, err = f.Load(ctx, s.engine, plugindir.Options{
+			Storage: s.store, Kube: s.kube, Logger: s.log, MaxInstances: s.cfg.MaxInstances,
+			Limits: abi.Limits{CallTimeout: s.cfg.CallTimeout, MaxRequestBytes: uint32(s.cfg.MaxBodyBytes),
+				MaxStorageBytes: s.cfg.StorageMaxBytes, MaxStorageKeys: s.cfg.StorageMaxKeys},
+		})
+	}
 	if err != nil {
 		e.state, e.err = stateFailed, err
 		s.log.Error("plugin failed to load", "plugin", name, "folder", e.folder, "error", s.relErr(err))
 		return e
 	}
 	e.state, e.plugin = stateLoaded, p
-	e.gate = newGate(s.cfg.MaxInstances, s.cfg.QueueSize, s.cfg.QueueTimeout)
+	e.gate = newGate(size, s.cfg.QueueSize, s.cfg.QueueTimeout)
 	var routes []string
 	for _, r := range p.Routes() {
 		routes = append(routes, strings.Join(r.Methods, ",")+" "+r.Path)
@@ -385,11 +415,14 @@ type EngineInfo struct {
 	// Interrupt is "supported", or why a call past its deadline cannot be
 	// stopped (wasmer): its guest then runs on, holding its instance slot.
 	Interrupt string `json:"interrupt"`
+	// Isolation is where plugins run: "none" (in the server's process) or
+	// "process" (each in a worker process, kspbench serve --isolation).
+	Isolation string `json:"isolation"`
 }
 
 func (s *Server) engineInfo() EngineInfo {
 	return EngineInfo{Name: s.info.Name, Version: s.info.Version, Mode: s.info.Mode, Notes: s.info.Notes,
-		Interrupt: interruptNote(s.engine)}
+		Interrupt: s.interruptNote, Isolation: s.cfg.Isolation}
 }
 
 // Listing is the answer of GET /api/plugins.
@@ -462,6 +495,9 @@ type PoolInfo struct {
 	// (kubestellar-ui: a guest allocator that never resets).
 	Recycled int `json:"recycled,omitempty"`
 	Waiting  int `json:"waiting"`
+	// Isolation describes the plugin's worker process under
+	// --isolation process: its kills and restarts.
+	Isolation *IsolationInfo `json:"isolation,omitempty"`
 }
 
 func (s *Server) pluginInfo(e *entry) PluginInfo {
@@ -482,9 +518,13 @@ func (s *Server) pluginInfo(e *entry) PluginInfo {
 	}
 	if e.plugin != nil {
 		st := e.plugin.Stats()
-		pi.Pool = &PoolInfo{Max: s.cfg.MaxInstances, Idle: st.Idle, InFlight: st.InFlight, Created: st.Created,
+		pi.Pool = &PoolInfo{Max: e.gate.size(), Idle: st.Idle, InFlight: st.InFlight, Created: st.Created,
 			Discarded: st.Discarded, Recycled: st.Recycled, Waiting: int(e.gate.waiting.Load()), Abandoned: abandoned(st.InFlight, e.gate)}
 		pi.Notes = e.plugin.Notes()
+		if pb, ok := e.plugin.(*procBackend); ok {
+			pi.Pool.Isolation = pb.isolation()
+			pi.Storage = nil // the server's file does not hold it
+		}
 	}
 	return pi
 }
@@ -513,7 +553,10 @@ func (s *Server) poolSamples() []poolSample {
 		if e.plugin != nil {
 			st := e.plugin.Stats()
 			ps.idle, ps.inFlight, ps.created, ps.discarded = st.Idle, st.InFlight, st.Created, st.Discarded
-			ps.max, ps.waiting, ps.abandoned = s.cfg.MaxInstances, int(e.gate.waiting.Load()), abandoned(st.InFlight, e.gate)
+			ps.max, ps.waiting, ps.abandoned = e.gate.size(), int(e.gate.waiting.Load()), abandoned(st.InFlight, e.gate)
+			if pb, ok := e.plugin.(*procBackend); ok {
+				ps.isolated, ps.kills, ps.restarts, ps.deaths = true, pb.kills.Load(), pb.restarts.Load(), pb.deaths.Load()
+			}
 		}
 		out = append(out, ps)
 	}

@@ -54,6 +54,7 @@ type serveOptions struct {
 	storageKeys   uint
 	readyFile     string
 	workers       string
+	isolation     string
 	logFormat     string
 	logLevel      slog.Level
 }
@@ -100,6 +101,7 @@ func defineServeFlags(fs *flag.FlagSet) *serveOptions {
 	fs.UintVar(&o.storageKeys, "storage-max-keys", 65536, "each plugin's storage quota in keys; a write past it answers the guest LIMIT_EXCEEDED")
 	fs.StringVar(&o.readyFile, "ready-file", "", "once listening, write the bound address (host:port, one line) to this file, and remove it at exit")
 	fs.StringVar(&o.workers, "workers", "", "folder of prebuilt kspbench-<engine> binaries, for an engine this binary does not link (default: built from the source tree, or found beside this binary)")
+	fs.StringVar(&o.isolation, "isolation", "", "where plugins run: process (each plugin in a worker process of its own, killed at a call's deadline and restarted when it dies; storage in <data>.<plugin>.db) or none (in this process); default: process for wasmer, which cannot interrupt a call, none otherwise")
 	fs.StringVar(&o.logFormat, "log-format", "text", "log format on stderr: text or json")
 	fs.TextVar(&o.logLevel, "log-level", slog.LevelInfo, "least level logged: debug, info, warn, error (request lines are info; 5xx are warn)")
 	return o
@@ -143,6 +145,9 @@ func (o *serveOptions) validate(args []string) error {
 	if o.storageKeys == 0 || o.storageKeys > 1<<32-1 {
 		return errors.New("serve: --storage-max-keys must be between 1 and 4294967295")
 	}
+	if o.isolation != "" && o.isolation != serve.IsolationProcess && o.isolation != serve.IsolationNone {
+		return fmt.Errorf("serve: --isolation: %q is neither process nor none", o.isolation)
+	}
 	if o.logFormat != "text" && o.logFormat != "json" {
 		return fmt.Errorf("serve: --log-format: %q is neither text nor json", o.logFormat)
 	}
@@ -185,7 +190,7 @@ func (o *serveOptions) config(logger *slog.Logger, k kube.Client) serve.Config {
 		MaxBodyBytes: int64(o.maxBody), MaxBodyBytesInFlight: int64(o.maxInFlight), MaxUploadBytes: int64(o.maxUpload),
 		StorageMaxBytes: uint64(o.storageBytes), StorageMaxKeys: uint32(o.storageKeys),
 		Conn: conn, ShutdownTimeout: o.shutdown, Logger: logger,
-		ABI: o.profile,
+		ABI: o.profile, Isolation: o.isolation,
 	}
 }
 

@@ -103,7 +103,9 @@ func runHTTP(ctx context.Context, r *engineRun, o Options) ([]results.Sample, er
 		args []string
 	}{
 		{"engine", r.w.Binary(), []string{"serve", "--engine", r.conf.Engine, "--plugins", plugins, "--data", filepath.Join(r.tmp, "http", "data.db"),
-			"--cache-dir", filepath.Join(r.tmp, "http", "cache"), "--log-level", "warn", "--abi", cmp.Or(o.ABI, "auto")}},
+			"--cache-dir", filepath.Join(r.tmp, "http", "cache"), "--log-level", "warn", "--abi", cmp.Or(o.ABI, "auto"),
+			// The engines, not serve's process isolation (wasmer's default), are measured.
+			"--isolation", "none"}},
 		{"native", self, append([]string{"native-serve", "--plugin", o.PluginDir}, nativeBodies(ops)...)},
 	}
 	for _, s := range servers {

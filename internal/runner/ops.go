@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"runtime"
 	"runtime/debug"
@@ -21,6 +22,7 @@ import (
 	"github.com/kspbench/kspbench/internal/results"
 	"github.com/kspbench/kspbench/internal/version"
 	"github.com/kspbench/kspbench/internal/worker"
+	"github.com/kspbench/kspbench/serve"
 )
 
 // The operations a worker serves. Each has one argument type and one result
@@ -186,6 +188,7 @@ func Serve(ctx context.Context, id string, stdin io.Reader, stdout io.Writer) er
 	}
 	ops[opSightglass] = sightglassOp(open)
 	ops[opAnswer] = answerOp(open)
+	maps.Copy(ops, serve.WorkerOps(open))
 	if os.Getenv("KSPBENCH_TEST_FAULTS") == "1" {
 		ops[opFault] = fault
 	}

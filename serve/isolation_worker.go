@@ -1,0 +1,140 @@
+package serve
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/kspbench/kspbench/abi"
+	"github.com/kspbench/kspbench/engines"
+	"github.com/kspbench/kspbench/internal/worker"
+	"github.com/kspbench/kspbench/plugin"
+	"github.com/kspbench/kspbench/plugindir"
+)
+
+// The worker operations of process isolation (kspbench serve --isolation
+// process): a worker process loads one plugin, then serves its calls one at
+// a time. `kspbench worker` serves them beside the benchmark operations.
+const (
+	OpPluginLoad = "plugin-load" // PluginLoadArgs; PluginLoadResult
+	OpPluginCall = "plugin-call" // PluginCallArgs; PluginCallResult
+)
+
+// PluginLoadArgs is the plugin-load operation's argument: the plugin folder
+// and how to host it.
+type PluginLoadArgs struct {
+	Dir string `json:"dir"`
+	// ABI is the profile's name; empty detects the plugin's.
+	ABI string `json:"abi,omitempty"`
+	// DataFile is the bbolt file of this plugin's storage: the worker opens
+	// it at the plugin's first storage call and holds it (and its lock) for
+	// as long as it lives.
+	DataFile        string `json:"data_file"`
+	CacheDir        string `json:"cache_dir"`
+	CallTimeoutNS   int64  `json:"call_timeout_ns"`
+	MaxRequestBytes uint32 `json:"max_request_bytes"`
+	MaxStorageBytes uint64 `json:"max_storage_bytes"`
+	MaxStorageKeys  uint32 `json:"max_storage_keys"`
+}
+
+// PluginLoadResult describes the plugin the worker loaded.
+type PluginLoadResult struct {
+	Name   string         `json:"name"`
+	Routes []plugin.Route `json:"routes"`
+	Notes  []string       `json:"notes,omitempty"`
+	PID    int            `json:"pid"`
+}
+
+// PluginCallArgs is the plugin-call operation's argument: the request
+// envelope.
+type PluginCallArgs struct {
+	Method  string              `json:"method"`
+	Path    string              `json:"path"`
+	Query   map[string][]string `json:"query,omitempty"`
+	Headers map[string][]string `json:"headers,omitempty"`
+	Body    []byte              `json:"body,omitempty"`
+}
+
+// PluginCallResult is the handler's answer, or the HTTP status and error
+// kind the server answers for its failure.
+type PluginCallResult struct {
+	Status int    `json:"status,omitempty"`
+	Body   []byte `json:"body,omitempty"`
+	Code   int    `json:"code,omitempty"`
+	Kind   string `json:"kind,omitempty"`
+	Error  string `json:"error,omitempty"`
+}
+
+// WorkerOps returns the plugin-load and plugin-call operations for a worker
+// that opens its engine with open. A worker hosts one plugin at a time.
+func WorkerOps(open func(engines.Config) (engines.Engine, error)) map[string]worker.Op {
+	var (
+		eng   engines.Engine
+		store *lazyStore
+		p     *plugin.Plugin
+	)
+	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	return map[string]worker.Op{
+		OpPluginLoad: func(ctx context.Context, raw json.RawMessage) (any, error) {
+			var a PluginLoadArgs
+			if err := json.Unmarshal(raw, &a); err != nil {
+				return nil, fmt.Errorf("%s: %w", OpPluginLoad, err)
+			}
+			if p != nil {
+				return nil, errors.New(OpPluginLoad + ": this worker already hosts a plugin")
+			}
+			var prof *abi.Profile
+			if a.ABI != "" {
+				var err error
+				if prof, err = abi.ProfileByName(a.ABI); err != nil {
+					return nil, err
+				}
+			}
+			f, err := plugindir.ReadWith(a.Dir, prof)
+			if err != nil {
+				return nil, err
+			}
+			if eng == nil {
+				if err := os.MkdirAll(a.CacheDir, 0o755); err != nil {
+					return nil, err
+				}
+				if eng, err = open(engines.Config{CacheDir: a.CacheDir}); err != nil {
+					return nil, err
+				}
+			}
+			if store == nil {
+				if err := os.MkdirAll(filepath.Dir(a.DataFile), 0o755); err != nil {
+					return nil, err
+				}
+				store = &lazyStore{path: a.DataFile}
+			}
+			p, err = f.Load(ctx, eng, plugindir.Options{Storage: store, Logger: log, MaxInstances: 1,
+				Limits: abi.Limits{CallTimeout: time.Duration(a.CallTimeoutNS), MaxRequestBytes: a.MaxRequestBytes,
+					MaxStorageBytes: a.MaxStorageBytes, MaxStorageKeys: a.MaxStorageKeys}})
+			if err != nil {
+				return nil, err
+			}
+			return PluginLoadResult{Name: f.Manifest.Metadata.Name, Routes: p.Routes(), Notes: p.Notes(), PID: os.Getpid()}, nil
+		},
+		OpPluginCall: func(ctx context.Context, raw json.RawMessage) (any, error) {
+			var a PluginCallArgs
+			if err := json.Unmarshal(raw, &a); err != nil {
+				return nil, fmt.Errorf("%s: %w", OpPluginCall, err)
+			}
+			if p == nil {
+				return nil, errors.New(OpPluginCall + ": no plugin loaded")
+			}
+			resp, err := p.Handle(ctx, &abi.Request{Method: a.Method, Path: a.Path, Query: a.Query, Headers: a.Headers, Body: a.Body})
+			if err != nil {
+				code, kind := classify(ctx, err)
+				return PluginCallResult{Code: code, Kind: kind, Error: err.Error()}, nil
+			}
+			return PluginCallResult{Status: resp.Status, Body: resp.Body}, nil
+		},
+	}
+}
