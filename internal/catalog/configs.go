@@ -60,6 +60,10 @@ var Configurations = []Configuration{
 	{Engine: "wasmtime", Name: NoDeadline, Config: engines.Config{NoDeadline: true},
 		Doc:    "no epoch interruption: no epoch checks in compiled code, no deadline callback per store",
 		Safety: HangWarning + "; only ending the process stops it"},
+	{Engine: "wasmtime", Name: "direct", Config: engines.Config{Variant: "direct"},
+		Doc: "the same libwasmtime called through its C API by kspbench itself (one C trampoline for host calls, " +
+			"raw-value calls, no per-call Go allocation) instead of through wasmtime-go's binding: the engine's floor; " +
+			"calls still end with their context"},
 	{Engine: "wasmtime", Name: "pulley", Config: engines.Config{Interpreter: true},
 		Doc: "Pulley, wasmtime's portable interpreter, instead of Cranelift's native code; calls still end with their context"},
 	{Engine: "wasmer", Name: DefaultConfig,
