@@ -120,6 +120,7 @@ func writeSummary(r *Run, c charts, displayDir string) string {
 	s.memoryCopy()
 	s.footprint()
 	s.throughput()
+	s.requestTime()
 	s.sightglass()
 	s.others()
 	s.answers()

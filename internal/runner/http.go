@@ -17,15 +17,18 @@ import (
 	"time"
 
 	"github.com/kspbench/kspbench/abi"
+	"github.com/kspbench/kspbench/conformance"
 	"github.com/kspbench/kspbench/internal/loadgen"
 	"github.com/kspbench/kspbench/internal/results"
 	"github.com/kspbench/kspbench/plugindir"
 )
 
 // httpWorkload is the end-to-end benchmark: the plugin behind `kspbench
-// serve` on each engine, and the same answers from a plain Go handler
-// (`kspbench native-serve`), the ceiling; each server in a process of its
-// own, the load from a Go client in another (`kspbench load`) on loopback.
+// serve` on each engine; the same serve with a guest that answers a constant
+// (server=constant), which separates the host's cost from the guest's; and
+// the same answers from a plain Go handler (`kspbench native-serve`), the
+// ceiling. Each server runs in a process of its own, the load from a Go client
+// in another (`kspbench load`) on loopback.
 const httpWorkload = results.HTTP
 
 // httpOp is one route the HTTP workload loads.
@@ -35,6 +38,8 @@ type httpOp struct {
 	route  string
 	body   string
 	expect int
+	// anyBody accepts any body: the constant guest answers "ok", not JSON.
+	anyBody bool
 }
 
 // httpOps returns the routes to load: the plugin's first GET route, and for
@@ -48,7 +53,7 @@ func httpOps(f *plugindir.Folder) []httpOp {
 	for _, r := range f.Routes() {
 		for _, m := range r.Methods {
 			if m == "GET" && len(ops) == 0 {
-				ops = append(ops, httpOp{"get-" + strings.Trim(strings.ReplaceAll(r.Path, "/", "-"), "-"), "GET", r.Path, "", 200})
+				ops = append(ops, httpOp{"get-" + strings.Trim(strings.ReplaceAll(r.Path, "/", "-"), "-"), "GET", r.Path, "", 200, false})
 			}
 		}
 	}
@@ -56,12 +61,12 @@ func httpOps(f *plugindir.Folder) []httpOp {
 	case f.Profile == abi.KubeStellarUI:
 		for _, r := range f.Routes() {
 			if slices.Contains(r.Methods, "POST") {
-				ops = append(ops, httpOp{"post-" + strings.Trim(strings.ReplaceAll(r.Path, "/", "-"), "-"), "POST", r.Path, `{"name":"kspbench"}`, 200})
+				ops = append(ops, httpOp{"post-" + strings.Trim(strings.ReplaceAll(r.Path, "/", "-"), "-"), "POST", r.Path, `{"name":"kspbench"}`, 200, false})
 				break
 			}
 		}
 	case f.Manifest.Metadata.Name == "cluster-monitor":
-		ops = append(ops, httpOp{"post-data", "POST", "/data", `{"id":"cluster-3","name":"Load Test","status":"healthy","nodes":1,"pods":10}`, 201})
+		ops = append(ops, httpOp{"post-data", "POST", "/data", `{"id":"cluster-3","name":"Load Test","status":"healthy","nodes":1,"pods":10}`, 201, false})
 	}
 	return ops
 }
@@ -96,6 +101,10 @@ func runHTTP(ctx context.Context, r *engineRun, o Options) ([]results.Sample, er
 	if err := copyPluginFolder(o.PluginDir, filepath.Join(plugins, f.Manifest.Metadata.Name)); err != nil {
 		return nil, err
 	}
+	constant := filepath.Join(r.tmp, "http", "constant")
+	if err := writeConstantFolder(filepath.Join(constant, f.Manifest.Metadata.Name), f); err != nil {
+		return nil, err
+	}
 	var out []results.Sample
 	servers := []struct {
 		kind string
@@ -106,16 +115,54 @@ func runHTTP(ctx context.Context, r *engineRun, o Options) ([]results.Sample, er
 			"--cache-dir", filepath.Join(r.tmp, "http", "cache"), "--log-level", "warn", "--abi", cmp.Or(o.ABI, "auto"),
 			// The engines, not serve's process isolation (wasmer's default), are measured.
 			"--isolation", "none"}},
+		{"constant", r.w.Binary(), []string{"serve", "--engine", r.conf.Engine, "--plugins", constant, "--data", filepath.Join(r.tmp, "http", "constant.db"),
+			"--cache-dir", filepath.Join(r.tmp, "http", "cache"), "--log-level", "warn", "--abi", "auto", "--isolation", "none"}},
 		{"native", self, append([]string{"native-serve", "--plugin", o.PluginDir}, nativeBodies(ops)...)},
 	}
 	for _, s := range servers {
-		samples, err := loadServer(ctx, r, o, self, f.Manifest.Metadata.Name, ops, s.kind, s.bin, s.args)
+		sops := ops
+		if s.kind == "constant" {
+			sops = constantOps(ops)
+		}
+		samples, err := loadServer(ctx, r, o, self, f.Manifest.Metadata.Name, sops, s.kind, s.bin, s.args)
 		if err != nil {
 			return nil, fmt.Errorf("HTTP %s server: %w", s.kind, err)
 		}
 		out = append(out, samples...)
 	}
 	return out, nil
+}
+
+// constantOps are ops as the constant guest answers them: 200 and "ok".
+func constantOps(ops []httpOp) []httpOp {
+	out := slices.Clone(ops)
+	for i := range out {
+		out[i].expect, out[i].anyBody = 200, true
+	}
+	return out
+}
+
+// writeConstantFolder writes a plugin folder of f's name and routes whose
+// every route is conformance's edge guest's handle_ok, which answers the two
+// bytes "ok" without reading the request: serve's cost with next to no
+// guest work.
+func writeConstantFolder(dst string, f *plugindir.Folder) error {
+	if err := os.MkdirAll(dst, 0o755); err != nil {
+		return err
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "apiVersion: kubestellar.io/v1\nkind: Plugin\nmetadata:\n  name: %q\n  version: \"1.0.0\"\n", f.Manifest.Metadata.Name)
+	b.WriteString("spec:\n  backend:\n    enabled: true\n    routes:\n")
+	for _, r := range f.Routes() {
+		ms := make([]string, len(r.Methods))
+		for i, m := range r.Methods {
+			ms[i] = fmt.Sprintf("%q", m)
+		}
+		fmt.Fprintf(&b, "      - path: %q\n        methods: [%s]\n        handler: \"handle_ok\"\n", r.Path, strings.Join(ms, ", "))
+	}
+	return errors.Join(
+		os.WriteFile(filepath.Join(dst, "plugin.yml"), []byte(b.String()), 0o644),
+		os.WriteFile(filepath.Join(dst, f.Manifest.Metadata.Name+".wasm"), conformance.Guest("edge"), 0o644))
 }
 
 func nativeBodies(ops []httpOp) []string {
@@ -214,6 +261,9 @@ func checkAnswer(ctx context.Context, op httpOp, url string) error {
 	b, _ := io.ReadAll(resp.Body)
 	if resp.StatusCode != op.expect {
 		return fmt.Errorf("status %d, want %d: %.200s", resp.StatusCode, op.expect, b)
+	}
+	if op.anyBody {
+		return nil
 	}
 	var doc map[string]any
 	if err := json.Unmarshal(b, &doc); err != nil {
