@@ -67,6 +67,7 @@ var commands = []command{
 	{name: "engines", args: "[--names]", short: "list the engines kspbench knows and those linked into this binary", long: enginesLong, example: enginesExample, noArgs: true, flags: runEngines},
 	{name: "workers", args: "[--out DIR] [--engines LIST]", short: "build the worker binary of every engine (and the libraries they load) into a folder", long: workersLong, example: workersExample, noArgs: true, flags: runWorkers},
 	{name: "version", short: "print kspbench's version: the module version and, where recorded, the commit", long: versionLong, example: versionExample, noArgs: true, flags: runVersion},
+	{name: "attack", args: "--url URL [flags]", short: "check a live serve on loopback survives slow bodies, idle connections and keeps acknowledged writes", long: attackLong, example: attackExample, noArgs: true, flags: runAttack},
 	{name: "serve", args: "[flags]", short: "serve plugins over HTTP on one engine (the plugin host of the seed README)", long: serveLong, example: serveExample, flags: runServe},
 }
 
