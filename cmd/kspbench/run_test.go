@@ -179,7 +179,8 @@ func TestRunEngineConfigurations(t *testing.T) {
 }
 
 // TestHTTPWorkload runs the end-to-end benchmark small on wazero: the plugin
-// behind kspbench serve and the native ceiling, loaded from another process.
+// behind kspbench serve, serve with a constant guest and the native ceiling,
+// loaded from another process.
 func TestHTTPWorkload(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds a worker and starts servers")
@@ -195,7 +196,8 @@ func TestHTTPWorkload(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, want := range []string{"BenchmarkHTTP/op=get-status/server=engine", "BenchmarkHTTP/op=get-status/server=native",
-		"BenchmarkHTTP/op=post-data/server=engine", "BenchmarkHTTP/op=post-data/server=native", "req/s", "p99-sec"} {
+		"BenchmarkHTTP/op=post-data/server=engine", "BenchmarkHTTP/op=post-data/server=native",
+		"BenchmarkHTTP/op=get-status/server=constant", "BenchmarkHTTP/op=post-data/server=constant", "req/s", "p99-sec"} {
 		if !strings.Contains(string(raw), want) {
 			t.Errorf("wazero.txt lacks %q:\n%s", want, raw)
 		}
