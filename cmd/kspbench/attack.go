@@ -6,6 +6,8 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"os"
+	"strings"
 	"time"
 
 	"github.com/kspbench/kspbench/internal/attack"
@@ -23,11 +25,29 @@ func runAttack(fs *flag.FlagSet) action {
 	fs.IntVar(&c.IdleConns, "idle-conns", 64, "keep-alive connections opened and left idle (negative: skip)")
 	fs.IntVar(&c.Records, "records", 50, "records POSTed to /data, each acknowledged one then required in GET /data (negative: skip)")
 	fs.DurationVar(&c.Timeout, "timeout", 10*time.Second, "bound of one request")
+	kills := fs.Int("kill9", 0, "durability mode instead: start kspbench serve --serve-args as a child, SIGKILL it this many times during POSTs, restart it, and check every acknowledged record survived")
+	serveArgs := fs.String("serve-args", "", "with --kill9: kspbench serve's flags, space-separated (--addr and --ready-file are added), e.g. '--engine wazero --plugins DIR --data FILE'")
 	return func(ctx context.Context, inv *invocation) error {
-		if c.URL == "" {
-			return errors.New("attack: --url is required")
+		var rep *attack.Report
+		var err error
+		switch {
+		case *kills > 0:
+			if strings.Contains(*serveArgs, "--addr") || strings.Contains(*serveArgs, "--ready-file") {
+				return errors.New("attack: --serve-args must not set --addr or --ready-file: the child listens on 127.0.0.1:0")
+			}
+			self, xerr := os.Executable()
+			if xerr != nil {
+				return fmt.Errorf("attack: %w", xerr)
+			}
+			var res attack.Result
+			res, err = attack.RunDurability(ctx, attack.Durability{Command: append([]string{self, "serve"}, strings.Fields(*serveArgs)...),
+				Plugin: c.Plugin, Kills: *kills})
+			rep = &attack.Report{Results: []attack.Result{res}}
+		case c.URL == "":
+			return errors.New("attack: --url is required (or --kill9 N --serve-args ARGS)")
+		default:
+			rep, err = attack.Run(ctx, c)
 		}
-		rep, err := attack.Run(ctx, c)
 		if rep != nil {
 			enc := json.NewEncoder(inv.stdout)
 			enc.SetIndent("", "  ")
@@ -55,7 +75,13 @@ other host is refused): slow request bodies (connections sending a POST body a
 byte at a time), idle keep-alive connections up to a count, and acknowledged
 writes (POST /data records, then GET /data must hold every record answered
 201). After each, GET /status must still answer 200 with a status document.
-Prints the report as JSON; exits non-zero on any violation.`
+Prints the report as JSON; exits non-zero on any violation.
+
+With --kill9 N it checks durability instead: it starts kspbench serve
+--serve-args as a child on 127.0.0.1:0, POSTs records to /data, kills the
+child with SIGKILL at a random moment, restarts it on the same data, and
+requires every record answered 201 so far; N times.`
 
 const attackExample = `  kspbench attack --url http://127.0.0.1:4000
-  kspbench attack --url http://127.0.0.1:4000 --plugin cluster-monitor --idle-conns 500 --records 200`
+  kspbench attack --url http://127.0.0.1:4000 --plugin cluster-monitor --idle-conns 500 --records 200
+  kspbench attack --kill9 5 --serve-args '--engine wazero --plugins ./plugins --data /tmp/attack.db'`

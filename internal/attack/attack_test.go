@@ -2,6 +2,8 @@ package attack_test
 
 import (
 	"context"
+	"flag"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -15,6 +17,71 @@ import (
 	"github.com/kspbench/kspbench/internal/attack"
 	"github.com/kspbench/kspbench/serve"
 )
+
+// TestMain serves as a child process when the durability test starts this
+// binary with KSPBENCH_ATTACK_CHILD set: serve.New on the flags given, until
+// killed.
+func TestMain(m *testing.M) {
+	if os.Getenv("KSPBENCH_ATTACK_CHILD") != "" {
+		if err := serveChild(os.Args[1:]); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+func serveChild(args []string) error {
+	fs := flag.NewFlagSet("child", flag.ContinueOnError)
+	plugins := fs.String("plugins", "", "")
+	data := fs.String("data", "", "")
+	addr := fs.String("addr", "", "")
+	ready := fs.String("ready-file", "", "")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	ctx := context.Background()
+	srv, err := newServer(ctx, *plugins, *data)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(*ready, []byte(ln.Addr().String()), 0o644); err != nil {
+		return err
+	}
+	return srv.Serve(ctx, ln)
+}
+
+func newServer(ctx context.Context, plugins, data string) (*serve.Server, error) {
+	return serve.New(ctx, serve.Config{Engine: "wazero", PluginsDir: plugins, DataFile: data,
+		Isolation: serve.IsolationNone, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Conn: serve.ConnLimits{ReadTimeout: 2 * time.Second}})
+}
+
+// pluginsDir builds the cluster-monitor plugin into a plugins folder, or
+// skips the test.
+func pluginsDir(t *testing.T, ctx context.Context) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("builds the cluster-monitor plugin")
+	}
+	src, err := conformance.PluginSource()
+	if err != nil {
+		t.Skip(err)
+	}
+	tmp := t.TempDir()
+	built, err := conformance.BuildClusterMonitor(ctx, src, filepath.Join(tmp, "build"))
+	if err != nil {
+		t.Skip(err)
+	}
+	plugins := filepath.Join(tmp, "plugins")
+	copyDir(t, built, filepath.Join(plugins, "cluster-monitor"))
+	return plugins
+}
 
 func TestLoopback(t *testing.T) {
 	for _, c := range []struct {
@@ -37,25 +104,10 @@ func TestLoopback(t *testing.T) {
 // TestRun attacks a real serve in this process, on loopback, with small
 // counts, and expects it to hold.
 func TestRun(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the cluster-monitor plugin")
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	src, err := conformance.PluginSource()
-	if err != nil {
-		t.Skip(err)
-	}
-	tmp := t.TempDir()
-	built, err := conformance.BuildClusterMonitor(ctx, src, filepath.Join(tmp, "build"))
-	if err != nil {
-		t.Skip(err)
-	}
-	plugins := filepath.Join(tmp, "plugins")
-	copyDir(t, built, filepath.Join(plugins, "cluster-monitor"))
-	srv, err := serve.New(ctx, serve.Config{Engine: "wazero", PluginsDir: plugins, DataFile: filepath.Join(tmp, "data.db"),
-		Isolation: serve.IsolationNone, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Conn: serve.ConnLimits{ReadTimeout: 2 * time.Second}})
+	plugins := pluginsDir(t, ctx)
+	srv, err := newServer(ctx, plugins, filepath.Join(t.TempDir(), "data.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,6 +138,24 @@ func TestRun(t *testing.T) {
 	}
 	if rep.Failed() != t.Failed() {
 		t.Errorf("Failed() = %v disagrees with the violations", rep.Failed())
+	}
+}
+
+// TestDurability kills a serve child process with SIGKILL during POSTs and
+// expects every acknowledged record after each restart.
+func TestDurability(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	plugins := pluginsDir(t, ctx)
+	res, err := attack.RunDurability(ctx, attack.Durability{
+		Command: []string{os.Args[0], "--plugins", plugins, "--data", filepath.Join(t.TempDir(), "data.db")},
+		Env:     []string{"KSPBENCH_ATTACK_CHILD=1"}, Kills: 2, Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Log(res.Notes)
+	for _, v := range res.Violations {
+		t.Error(v)
 	}
 }
 
