@@ -79,7 +79,7 @@ func (f *runFlags) options(inv *invocation) (runner.Options, error) {
 	}
 	if inv.changed("engines") {
 		// Configurations named explicitly are measured on everything.
-		o.SafetyOnly = nil
+		o.SafetyOnly, o.BindingOnly = nil, nil
 	}
 	if *quick {
 		o.QuickDefaults(inv.changed)
