@@ -84,9 +84,15 @@ func (s *summary) bindingCost() {
 	}
 	t.write(&s.b)
 	for _, p := range pairs {
-		if c, err := catalog.ParseConfiguration(p.direct.Name); err == nil {
-			fmt.Fprintf(&s.b, "- `%s`: %s. Measured on these figures only.\n", c.ID(), c.Doc)
+		c, err := catalog.ParseConfiguration(p.direct.Name)
+		if err != nil {
+			continue
 		}
+		line := fmt.Sprintf("- `%s`: %s.", c.ID(), c.Doc)
+		if p.direct.Info.BindingOnly {
+			line += " Measured on these figures only."
+		}
+		s.b.WriteString(line + "\n")
 	}
 	s.b.WriteString("\n")
 }
