@@ -24,7 +24,8 @@ func defineRunFlags(fs *flag.FlagSet) *runFlags {
 	f := &runFlags{o: runner.Defaults()}
 	o := &f.o
 	engs := fs.String("engines", strings.Join(o.Engines, ","), "comma-separated engine configurations to measure, engine[:config] (kspbench engines lists them); "+
-		"the default measures each engine's safe default on everything and its no-deadline configuration on the price-of-safety figures only")
+		"the default measures each engine's safe default on everything, its no-deadline configuration on the price-of-safety figures only "+
+		"and its direct configuration (wasmtime:direct) on the binding-cost figures only")
 	benchRE := fs.String("bench", ".", "regexp per name level, as go test -bench: 'Call' runs a workload, 'Copy/size=64KiB' some of its figures; workloads: "+strings.Join(runner.WorkloadNames(), ", "))
 	fs.IntVar(&o.Count, "count", o.Count, "samples of every figure, per engine")
 	quick := fs.Bool("quick", false, "smoke run: 3 samples (min–max, not intervals: add --count 6 for those), 20ms timings, no conformance suite and no HTTP or Sightglass workload unless --bench names it")
@@ -79,7 +80,7 @@ func (f *runFlags) options(inv *invocation) (runner.Options, error) {
 	}
 	if inv.changed("engines") {
 		// Configurations named explicitly are measured on everything.
-		o.SafetyOnly = nil
+		o.SafetyOnly, o.BindingOnly = nil, nil
 	}
 	if *quick {
 		o.QuickDefaults(inv.changed)

@@ -22,12 +22,16 @@ func TestRunFlags(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var pairs []string
+	var pairs, direct []string
 	for _, c := range catalog.SafetyPairs(catalog.On(runtime.GOOS, runtime.GOARCH)) {
 		pairs = append(pairs, c.ID())
 	}
+	for _, c := range catalog.BindingPairs(catalog.On(runtime.GOOS, runtime.GOARCH)) {
+		direct = append(direct, c.ID())
+	}
 	if o.Count != runner.QuickCount || o.BenchTime != 20*time.Millisecond || o.Conformance ||
-		!slices.Equal(o.Engines, append(catalog.On(runtime.GOOS, runtime.GOARCH), pairs...)) || !slices.Equal(o.SafetyOnly, pairs) {
+		!slices.Equal(o.Engines, append(append(catalog.On(runtime.GOOS, runtime.GOARCH), pairs...), direct...)) ||
+		!slices.Equal(o.SafetyOnly, pairs) || !slices.Equal(o.BindingOnly, direct) {
 		t.Errorf("--quick gives %+v", o)
 	}
 	o, err = parseRunFlags([]string{"--quick", "--count", "5", "--engines", "wasmer,wazero"}, &bytes.Buffer{})
@@ -41,7 +45,7 @@ func TestRunFlags(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Equal(o.Engines, []string{"wazero", "wazero:no-deadline", "wasmtime:pulley"}) || len(o.SafetyOnly) != 0 {
+	if !slices.Equal(o.Engines, []string{"wazero", "wazero:no-deadline", "wasmtime:pulley"}) || len(o.SafetyOnly) != 0 || len(o.BindingOnly) != 0 {
 		t.Errorf("configurations named in --engines are measured on everything: %+v", o)
 	}
 	for _, bad := range [][]string{{"--engines", "v8"}, {"--engines", "wazero:turbo"}, {"--count", "0"}, {"--bench", "("}, {"--bench", "NoSuchWorkload"}, {"--plugin", "/no/such/folder"}, {"extra"}} {

@@ -18,7 +18,7 @@ package wasmer
 extern const char *wasmer_version(void) __attribute__((weak));
 extern void wasm_engine_new(void) __attribute__((weak));
 extern void wasm_instance_new(void) __attribute__((weak));
-extern void wasm_func_call(void) __attribute__((weak));
+extern void *wasm_func_call(const void *func, const ksp_val_vec_t *args, ksp_val_vec_t *results) __attribute__((weak));
 extern void wasm_engine_delete(void *engine) __attribute__((weak));
 extern intptr_t wasi_env_read_stdout(void *env, char *buf, uintptr_t len) __attribute__((weak));
 extern intptr_t wasi_env_read_stderr(void *env, char *buf, uintptr_t len) __attribute__((weak));
@@ -42,6 +42,25 @@ static const char *ksp_library_of(int which) {
 		return NULL;
 	}
 	return info.dli_fname;
+}
+
+// ksp_func_call_empty calls a wasm_func_t of type [] -> [] n times through
+// wasm_func_call itself, with empty value vectors made once: the call as it
+// costs without wasmer-go's binding. It returns the first trap, NULL when
+// none, and func itself when libwasmer lacks wasm_func_call.
+static void *ksp_func_call_empty(void *func, int n) {
+	static const ksp_val_vec_t args = {0, NULL};
+	ksp_val_vec_t results = {0, NULL};
+	if (wasm_func_call == NULL) {
+		return func;
+	}
+	for (int i = 0; i < n; i++) {
+		void *trap = wasm_func_call(func, &args, &results);
+		if (trap != NULL) {
+			return trap;
+		}
+	}
+	return NULL;
 }
 
 static int ksp_has_engine_delete(void) {
@@ -139,6 +158,27 @@ func storePointer(s *wasmer.Store) unsafe.Pointer { return *(*unsafe.Pointer)(un
 
 func functypePointer(t *wasmer.FunctionType) unsafe.Pointer {
 	return *(*unsafe.Pointer)(unsafe.Pointer(t))
+}
+
+// funcLayout says whether wasmer.Function keeps its wasm_func_t in _inner,
+// as v1.0.4 does.
+var funcLayout = innerLayout(reflect.TypeFor[wasmer.Function]())
+
+// callEmptyDirect calls f, an export of type [] -> [], n times through
+// wasm_func_call with preallocated empty value vectors, in one cgo call
+// when n > 1: what a direct variant's call would cost (RATIONALE.md, "wasmer
+// has no direct variant (yet)"). The caller keeps f's instance alive.
+func callEmptyDirect(f *wasmer.Function, n int) error {
+	if !funcLayout {
+		return errors.New("wasmer: wasmer.Function does not keep its C pointer in _inner, as wasmer-go v1.0.4 does")
+	}
+	switch p := *(*unsafe.Pointer)(unsafe.Pointer(f)); C.ksp_func_call_empty(p, C.int(n)) {
+	case nil:
+		return nil
+	case p:
+		return errors.New("wasmer: libwasmer lacks wasm_func_call")
+	}
+	return errors.New("wasmer: the direct call trapped") // the trap is leaked: a benchmark's failure
 }
 
 // deleteEngine frees a wasmer engine now rather than when the garbage

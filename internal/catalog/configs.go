@@ -40,6 +40,10 @@ type Configuration struct {
 // NoDeadline is the name of the configurations without call interruption.
 const NoDeadline = "no-deadline"
 
+// Direct is the name of the configurations that call the engine through its
+// C API instead of through its Go binding: the engine's floor.
+const Direct = "direct"
+
 // HangWarning is what a configuration without a deadline costs: the
 // conformance matrix and the report say it in these words.
 const HangWarning = engines.NoDeadlineReason
@@ -60,7 +64,7 @@ var Configurations = []Configuration{
 	{Engine: "wasmtime", Name: NoDeadline, Config: engines.Config{NoDeadline: true},
 		Doc:    "no epoch interruption: no epoch checks in compiled code, no deadline callback per store",
 		Safety: HangWarning + "; only ending the process stops it"},
-	{Engine: "wasmtime", Name: "direct", Config: engines.Config{Variant: "direct"},
+	{Engine: "wasmtime", Name: Direct, Config: engines.Config{Variant: "direct"},
 		Doc: "the same libwasmtime called through its C API by kspbench itself (one C trampoline for host calls, " +
 			"raw-value calls, no per-call Go allocation) instead of through wasmtime-go's binding: the engine's floor; " +
 			"calls still end with their context"},
@@ -172,6 +176,22 @@ func SafetyPairs(engineNames []string) []Configuration {
 	for _, name := range engineNames {
 		for _, c := range ConfigurationsOf(name) {
 			if c.Name == NoDeadline && c.Same == "" {
+				out = append(out, c)
+			}
+		}
+	}
+	return out
+}
+
+// BindingPairs returns, for the engines given, the direct configuration of
+// each engine that has one: the configurations the binding-cost section
+// ("What the binding costs") sets beside the defaults, measured only on the
+// Call figures results.BindingCost names.
+func BindingPairs(engineNames []string) []Configuration {
+	var out []Configuration
+	for _, name := range engineNames {
+		for _, c := range ConfigurationsOf(name) {
+			if c.Name == Direct {
 				out = append(out, c)
 			}
 		}

@@ -90,6 +90,19 @@ func TestConfigurationsWellFormed(t *testing.T) {
 	}
 }
 
+func TestBindingPairs(t *testing.T) {
+	var pairs []string
+	for _, c := range BindingPairs(Names()) {
+		pairs = append(pairs, c.ID())
+	}
+	if got := strings.Join(pairs, ","); got != "wasmtime:direct" {
+		t.Errorf("BindingPairs(all): %s, want wasmtime:direct alone (wasmer has no direct variant)", got)
+	}
+	if got := BindingPairs([]string{"wazero", "wasmer"}); len(got) != 0 {
+		t.Errorf("BindingPairs without wasmtime: %v", got)
+	}
+}
+
 func TestRunsOn(t *testing.T) {
 	c, _ := ParseConfiguration("wasmer:singlepass")
 	if ok, _ := c.RunsOn("linux", "amd64"); !ok {

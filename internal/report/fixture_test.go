@@ -36,6 +36,11 @@ type fixtureEngine struct {
 	// route) for the engine's no-deadline configuration, which the fixture
 	// writes, as a default run does, when it is not zero.
 	unguarded [4]float64
+	// direct divides the binding-cost figures (noop, echo-64B, hostcall,
+	// through the harness and the engine API) for the engine's direct
+	// configuration, which the fixture writes, as a default run does, when
+	// it is not zero.
+	direct [3]float64
 }
 
 var fixtureEngines = []fixtureEngine{
@@ -58,6 +63,7 @@ var fixtureEngines = []fixtureEngine{
 		compiledCM: 6.2 * (1 << 20), compiledRf: 40 << 10,
 		tputRef: 300e3, tputCM: 90e3, http: true,
 		loopNS: 9_000, routeNS: 31_000, unguarded: [4]float64{1.04, 1.02, 1.35, 1.08},
+		direct: [3]float64{20, 15, 9},
 	},
 	{
 		name: "wasmer", version: "v1.0.4", mode: "cranelift", notes: "Wasmer 2.0; libwasmer.so loaded from the module cache",
@@ -215,6 +221,36 @@ func writeFixture(t testing.TB, dir string, engines []string, full bool) {
 			run.Results = append(run.Results, res)
 		}
 		matrix.Runs = append(matrix.Runs, run)
+		if full && fe.direct[0] != 0 {
+			// The engine's direct configuration, as a default run adds it:
+			// the binding-cost figures and the interrupt cases only.
+			g, err := os.Create(filepath.Join(dir, fe.name+"-direct.txt"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			notes := "direct configuration: libwasmtime through its C API"
+			gw := &fixtureWriter{t: t, engine: fe.name + ":direct", w: benchfmt.NewWriter(g),
+				cfg: append(fileCfg("direct"), benchfmt.Config{Key: "engine-notes", Value: []byte(notes), File: true}), n: count}
+			for i, op := range []struct {
+				name string
+				ns   float64
+			}{{"noop", fe.callNS}, {"echo-64B", fe.echoNS}, {"hostcall", fe.hostNS}} {
+				harness := (op.ns*1.04 + 1.5) / fe.direct[i]
+				gw.write("Call/op="+op.name+"/via=harness", int(1e9/harness/4), 0.015,
+					[]string{"sec/op", "B/op", "allocs/op"}, harness*1e-9, 0, 0)
+				gw.write("Call/op="+op.name+"/via=engine", int(1e9/op.ns/4), 0.015, sec, op.ns/fe.direct[i]*1e-9)
+			}
+			if err := g.Close(); err != nil {
+				t.Fatal(err)
+			}
+			infos = append(infos, EngineInfo{Name: fe.name + ":direct", Engine: fe.name, Config: "direct", Version: fe.version,
+				Mode: fe.mode, Notes: notes, BinaryBytes: fe.binary, LibraryBytes: fe.library, BindingOnly: true})
+			drun := results.EngineRun{Engine: fe.name + ":direct", Version: fe.version, Mode: fe.mode, Notes: notes}
+			for _, c := range []string{"abi/deadline", "abi/cancel"} {
+				drun.Results = append(drun.Results, results.CaseResult{Case: c, Outcome: results.Pass, Duration: 100 * time.Millisecond})
+			}
+			matrix.Runs = append(matrix.Runs, drun)
+		}
 		if !full || fe.unguarded[0] == 0 {
 			continue
 		}

@@ -145,6 +145,9 @@ func (s *summary) picking() {
 			}
 			s.b.WriteString("\n")
 		}
+		if share := s.bindingShare(e); share != "" {
+			s.b.WriteString("- " + share + "\n")
+		}
 		if len(r.Engines) < 2 {
 			s.b.WriteString("- The only engine in this run: nothing to compare it with.\n")
 		} else {

@@ -157,7 +157,7 @@ func TestSummaryOrder(t *testing.T) {
 	dir := generateExample(t)
 	md := readString(t, filepath.Join(dir, SummaryFile))
 	at := -1
-	for _, h := range []string{"# kspbench run example", "## Cold start", "## Per-call overhead", "## The price of safety", "## Memory copy", "## Footprint",
+	for _, h := range []string{"# kspbench run example", "## Cold start", "## Per-call overhead", "## The price of safety", "## What the binding costs", "## Memory copy", "## Footprint",
 		"## Throughput", "## HTTP", "## Conformance", "## Picking an engine", "## Reproduce"} {
 		i := strings.Index(md, h+"\n")
 		if i < 0 || i < at {
@@ -168,7 +168,11 @@ func TestSummaryOrder(t *testing.T) {
 	for _, want := range []string{
 		"![Cold start by phase and engine](coldstart.svg)",
 		"benchstat -col engine,engine-config -ignore engine-mode,engine-notes,engine-version reports/example/wazero.txt reports/example/wazero-no-deadline.txt " +
-			"reports/example/wasmtime.txt reports/example/wasmtime-no-deadline.txt reports/example/wasmer.txt\n",
+			"reports/example/wasmtime.txt reports/example/wasmtime-no-deadline.txt reports/example/wasmtime-direct.txt reports/example/wasmer.txt\n",
+		// What the binding costs: binding ÷ direct from the same run, and
+		// the share of the call that is the binding in "Picking an engine".
+		"| empty call via harness | wasmtime | 3.01 µs ±2% | 153 ns ±3% | 19.7× |",
+		"- Its Go binding is 95% of its empty call's cost: 3.01 µs through the binding, 153 ns through the C API (`wasmtime:direct`",
 		// The price of safety: safe ÷ unguarded from the same run, and the
 		// warning in plain words.
 		"| empty call | wazero | 21.2 ns ±1% | 1.33 ns ±7% | 15.9× |",

@@ -72,10 +72,13 @@ type EngineInfo struct {
 	Config string `json:"config,omitempty"`
 	// SafetyOnly says that the configuration ran only the figures of the
 	// price-of-safety comparison.
-	SafetyOnly bool   `json:"safety_only,omitempty"`
-	Version    string `json:"version"`
-	Mode       string `json:"mode"`
-	Notes      string `json:"notes,omitempty"`
+	SafetyOnly bool `json:"safety_only,omitempty"`
+	// BindingOnly says that the configuration ran only the figures of the
+	// binding-cost comparison.
+	BindingOnly bool   `json:"binding_only,omitempty"`
+	Version     string `json:"version"`
+	Mode        string `json:"mode"`
+	Notes       string `json:"notes,omitempty"`
 	// BinaryBytes is the size of the binary that ran the engine, and
 	// LibraryBytes that of the shared library it loads (0 when linked
 	// statically).

@@ -134,8 +134,8 @@ func (s *summary) priceOfSafety() {
 	s.b.WriteString("Configurations in this run:\n\n")
 	for _, e := range r.Engines {
 		c, err := catalog.ParseConfiguration(e.Name)
-		if err != nil {
-			continue
+		if err != nil || e.Info.BindingOnly {
+			continue // a binding-only configuration is listed in its own section
 		}
 		line := fmt.Sprintf("- `%s`: %s", c.ID(), c.Doc)
 		if c.Safety != "" {
@@ -144,6 +144,7 @@ func (s *summary) priceOfSafety() {
 		if e.Info.SafetyOnly {
 			line += ". Measured on these figures only"
 		}
+
 		s.b.WriteString(line + ".\n")
 	}
 	s.b.WriteString("\n")
@@ -216,14 +217,14 @@ func (r *Run) priceOfSafetySVG() []byte {
 }
 
 // fullyMeasured returns r without the configurations that ran only the
-// price-of-safety figures (EngineInfo.SafetyOnly): the view of every section
-// but that one, so that their tables and charts compare engines on
+// price-of-safety or the binding-cost figures (EngineInfo.SafetyOnly,
+// EngineInfo.BindingOnly): the view of every section but those two, so that their tables and charts compare engines on
 // everything they measured.
 func (r *Run) fullyMeasured() *Run {
 	out := *r
 	out.Engines = nil
 	for _, e := range r.Engines {
-		if !e.Info.SafetyOnly {
+		if !e.Info.SafetyOnly && !e.Info.BindingOnly {
 			out.Engines = append(out.Engines, e)
 		}
 	}

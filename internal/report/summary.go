@@ -117,6 +117,7 @@ func writeSummary(r *Run, c charts, displayDir string) string {
 	s.coldStart()
 	s.callOverhead()
 	s.priceOfSafety()
+	s.bindingCost()
 	s.memoryCopy()
 	s.footprint()
 	s.throughput()

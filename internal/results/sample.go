@@ -100,3 +100,17 @@ func PriceOfSafety(name string) bool {
 	}
 	return strings.HasPrefix(name, Call+"/"+KeyGuest+"=") && strings.HasSuffix(name, "/"+KeyVia+"="+ViaHarness)
 }
+
+// BindingCost reports whether the figure called name is one the binding-cost
+// comparison needs: the empty call, the 64-byte echo and the host call,
+// through the harness and through the engine's API. An engine's direct
+// configuration (catalog.BindingPairs) is measured on these alone in a
+// default run.
+func BindingCost(name string) bool {
+	for _, op := range []string{OpNoop, OpEcho64, OpHostcall} {
+		if name == CallName(op, ViaHarness) || name == CallName(op, ViaEngine) {
+			return true
+		}
+	}
+	return false
+}

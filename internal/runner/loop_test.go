@@ -9,10 +9,13 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 
+	"github.com/kspbench/kspbench/internal/catalog"
 	"github.com/kspbench/kspbench/internal/report"
 	"github.com/kspbench/kspbench/internal/results"
 	"github.com/kspbench/kspbench/internal/worker"
@@ -53,6 +56,7 @@ func (f *fakeWorker) Bench(_ context.Context, a BenchArgs) ([]results.Sample, er
 	return []results.Sample{
 		{Name: results.CallName(results.OpNoop, results.ViaHarness), Iters: 1000, Values: []results.Value{{Value: 1e-6, Unit: "sec/op"}}},
 		{Name: results.CallName(results.OpNoop, results.ViaEngine), Iters: 1000, Values: []results.Value{{Value: 9e-7, Unit: "sec/op"}}},
+		{Name: results.CallName(results.OpLoop, results.ViaHarness), Iters: 10, Values: []results.Value{{Value: 3e-5, Unit: "sec/op"}}},
 	}, nil
 }
 func (f *fakeWorker) Restart(context.Context) error { f.restarts++; return nil }
@@ -178,6 +182,75 @@ func TestRunLoopSafetyOnly(t *testing.T) {
 	}
 	if !strings.Contains(string(conf), `"engine": "wazero:no-deadline"`) {
 		t.Errorf("conformance.json lacks the no-deadline column:\n%s", conf)
+	}
+}
+
+// TestRunLoopBindingOnly checks that the default options add each engine's
+// direct configuration on the binding-cost figures only: it runs only the
+// Call workload, keeps only the results.BindingCost figures (the engine-API
+// ones included, which the price of safety leaves out) and only the
+// interruption cases.
+func TestRunLoopBindingOnly(t *testing.T) {
+	o := Defaults()
+	want := []string{}
+	for _, c := range catalog.BindingPairs(catalog.On(runtime.GOOS, runtime.GOARCH)) {
+		want = append(want, c.ID())
+	}
+	if !slices.Equal(o.BindingOnly, want) {
+		t.Fatalf("Defaults().BindingOnly = %v, want %v", o.BindingOnly, want)
+	}
+	for _, d := range o.BindingOnly {
+		if !slices.Contains(o.Engines, d) || slices.Contains(o.SafetyOnly, d) {
+			t.Errorf("Defaults(): %s in BindingOnly but Engines = %v, SafetyOnly = %v", d, o.Engines, o.SafetyOnly)
+		}
+	}
+	o.Engines = []string{"wasmtime", "wasmtime:direct"}
+	o.SafetyOnly = nil
+	o.BindingOnly = []string{"wasmtime:direct"}
+	o.Count = 2
+	o.Conformance = true
+	o.Bench, _ = NewFilter("Call|Copy")
+	out, calls, fakes, err := fakeRun(t, o, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range calls {
+		if c == "wasmtime:direct/Copy" {
+			t.Fatalf("the binding-only configuration ran Copy: %v", calls)
+		}
+	}
+	if !slices.Contains(calls, "wasmtime:direct/Call") || fakes["wasmtime:direct"] == nil {
+		t.Fatalf("wasmtime:direct did not run Call: %v", calls)
+	}
+	b, err := os.ReadFile(filepath.Join(out, "wasmtime-direct.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"engine-config: direct\n", "BenchmarkCall/op=noop/via=harness ", "BenchmarkCall/op=noop/via=engine "} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("wasmtime-direct.txt lacks %q:\n%s", want, b)
+		}
+	}
+	if strings.Contains(string(b), "op=loop") || strings.Contains(string(b), "Footprint") {
+		t.Errorf("wasmtime-direct.txt holds a figure outside the binding cost:\n%s", b)
+	}
+	d, err := os.ReadFile(filepath.Join(out, "wasmtime.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(d), "op=loop") {
+		t.Errorf("wasmtime.txt lost a figure to the direct configuration's filter:\n%s", d)
+	}
+	var info report.RunInfo
+	if j, err := os.ReadFile(filepath.Join(out, "run.json")); err != nil {
+		t.Fatal(err)
+	} else if err := json.Unmarshal(j, &info); err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range info.Engines {
+		if e.BindingOnly != (e.Name == "wasmtime:direct") || e.SafetyOnly {
+			t.Errorf("run.json: %s binding_only=%v safety_only=%v", e.Name, e.BindingOnly, e.SafetyOnly)
+		}
 	}
 }
 

@@ -72,6 +72,9 @@ type BenchArgs struct {
 	// SafetyOnly limits the workload to the price-of-safety figures
 	// (results.PriceOfSafety).
 	SafetyOnly bool `json:"safety_only,omitempty"`
+	// BindingOnly limits the workload to the binding-cost figures
+	// (results.BindingCost).
+	BindingOnly bool `json:"binding_only,omitempty"`
 	// Requests are the Route workload's requests (bench.Config.Requests).
 	Requests []requests.Request `json:"requests,omitempty"`
 }
@@ -85,11 +88,12 @@ func (a BenchArgs) only() (func(string) bool, error) {
 			return nil, fmt.Errorf("bench: %w", err)
 		}
 	}
-	if f == nil && !a.SafetyOnly {
+	if f == nil && !a.SafetyOnly && !a.BindingOnly {
 		return nil, nil
 	}
 	return func(name string) bool {
-		return (f == nil || f.matchFigure(name)) && (!a.SafetyOnly || results.PriceOfSafety(name))
+		return (f == nil || f.matchFigure(name)) && (!a.SafetyOnly || results.PriceOfSafety(name)) &&
+			(!a.BindingOnly || results.BindingCost(name))
 	}, nil
 }
 

@@ -42,6 +42,11 @@ type Options struct {
 	// and on the conformance cases that end a running call: the default run
 	// adds each engine's no-deadline configuration so.
 	SafetyOnly []string
+	// BindingOnly lists configurations of Engines measured only on the
+	// figures the binding-cost comparison needs (results.BindingCost: Call
+	// figures), and on the conformance cases that end a running call: the
+	// default run adds each engine's direct configuration so.
+	BindingOnly []string
 	// Bench selects figures level by level, as go test -bench does.
 	Bench *Filter
 	// Count is the number of samples of every figure, per engine.
@@ -92,15 +97,22 @@ type Options struct {
 // Defaults returns the options of a default run: every engine that links
 // here in its safe default configuration, and beside each the no-deadline
 // configuration where it changes anything, on the price-of-safety figures
-// only.
+// only, and the direct configuration of each engine that has one, on the
+// binding-cost figures only.
 func Defaults() Options {
 	f, _ := NewFilter(".")
 	engs := catalog.On(runtime.GOOS, runtime.GOARCH)
-	var pairs []string
+	var pairs, direct []string
 	for _, c := range catalog.SafetyPairs(engs) {
 		pairs = append(pairs, c.ID())
 	}
-	return Options{Engines: append(engs, pairs...), SafetyOnly: pairs, Bench: f, Count: 10, Seed: 1,
+	for _, c := range catalog.BindingPairs(engs) {
+		if ok, _ := c.RunsOn(runtime.GOOS, runtime.GOARCH); ok {
+			direct = append(direct, c.ID())
+		}
+	}
+	engines := append(append(engs, pairs...), direct...)
+	return Options{Engines: engines, SafetyOnly: pairs, BindingOnly: direct, Bench: f, Count: 10, Seed: 1,
 		BenchTime: 100 * time.Millisecond, Instances: 10, Conformance: true}
 }
 
@@ -204,12 +216,13 @@ type Env struct {
 
 // engineRun is one engine configuration's worker and what it measured.
 type engineRun struct {
-	name       string // the configuration's ID: "wazero", "wazero:no-deadline"
-	conf       catalog.Configuration
-	safetyOnly bool // only the price-of-safety figures (Options.SafetyOnly)
-	w          Worker
-	tmp        string
-	results    []results.Sample
+	name        string // the configuration's ID: "wazero", "wazero:no-deadline"
+	conf        catalog.Configuration
+	safetyOnly  bool // only the price-of-safety figures (Options.SafetyOnly)
+	bindingOnly bool // only the binding-cost figures (Options.BindingOnly)
+	w           Worker
+	tmp         string
+	results     []results.Sample
 	// pluginNotes say how the measured plugin runs (its ABI profile,
 	// instances recycled); they join the engine's notes in the report.
 	pluginNotes string
@@ -361,8 +374,8 @@ func Run(ctx context.Context, o Options, env Env) (string, error) {
 	var runs []*engineRun
 	for _, name := range o.Engines {
 		conf, _ := catalog.ParseConfiguration(name) // Validate checked it
-		safetyOnly := slices.Contains(o.SafetyOnly, name)
-		if safetyOnly && len(o.workloadsOf(conf, safetyOnly)) == 0 {
+		safetyOnly, bindingOnly := slices.Contains(o.SafetyOnly, name), slices.Contains(o.BindingOnly, name)
+		if (safetyOnly || bindingOnly) && len(o.workloadsOf(conf, true)) == 0 {
 			continue
 		}
 		w, err := env.Launch(ctx, name)
@@ -370,7 +383,7 @@ func Run(ctx context.Context, o Options, env Env) (string, error) {
 			return "", fmt.Errorf("run: %w", err)
 		}
 		defer w.Close()
-		r := &engineRun{name: conf.ID(), conf: conf, safetyOnly: safetyOnly, w: w, tmp: filepath.Join(tmp, conf.FileStem()), pluginNotes: notes}
+		r := &engineRun{name: conf.ID(), conf: conf, safetyOnly: safetyOnly, bindingOnly: bindingOnly, w: w, tmp: filepath.Join(tmp, conf.FileStem()), pluginNotes: notes}
 		runs = append(runs, r)
 		h := w.Hello()
 		prog.logf("%s: %s %s (%s), pid %d %s", name, h.Engine, h.Version, h.Mode, h.PID, h.Notes)
@@ -472,12 +485,12 @@ func Run(ctx context.Context, o Options, env Env) (string, error) {
 	for _, r := range runs {
 		h := r.w.Hello()
 		binBytes, libBytes := fileSize(r.w.Binary()), linkedLibrarySize(h)
-		if !r.safetyOnly {
+		if !r.partial() {
 			r.results = append(r.results, results.Sample{Name: results.Name(results.Footprint, "what", "binary"), Iters: 1,
 				Values: []results.Value{{Value: float64(binBytes + libBytes), Unit: "B"}}})
 		}
 		info.Engines = append(info.Engines, report.EngineInfo{Name: r.name, Engine: r.conf.Engine, Config: r.conf.Name,
-			Version: h.Version, Mode: h.Mode, Notes: r.notes(h), BinaryBytes: binBytes, LibraryBytes: libBytes, SafetyOnly: r.safetyOnly})
+			Version: h.Version, Mode: h.Mode, Notes: r.notes(h), BinaryBytes: binBytes, LibraryBytes: libBytes, SafetyOnly: r.safetyOnly, BindingOnly: r.bindingOnly})
 		file := filepath.Join(o.Out, r.conf.FileStem()+".txt")
 		if err := writeResults(file, r, h, o); err != nil {
 			return "", err
@@ -524,13 +537,14 @@ func Run(ctx context.Context, o Options, env Env) (string, error) {
 }
 
 // workloadsOf returns the workloads of a configuration: those the options
-// select, and of them only Call when safetyOnly (the price-of-safety figures
-// are all Call figures). The HTTP workload runs engines' defaults only:
-// kspbench serve, which it drives, takes no configuration.
-func (o *Options) workloadsOf(conf catalog.Configuration, safetyOnly bool) []bench.Workload {
+// select, and of them only Call when callOnly (the price-of-safety and the
+// binding-cost figures are all Call figures). The HTTP workload runs
+// engines' defaults only: kspbench serve, which it drives, takes no
+// configuration.
+func (o *Options) workloadsOf(conf catalog.Configuration, callOnly bool) []bench.Workload {
 	ws := o.workloads()
 	return slices.DeleteFunc(ws, func(w bench.Workload) bool {
-		return safetyOnly && w.Name != results.Call || !conf.IsDefault() && w.Name == results.HTTP
+		return callOnly && w.Name != results.Call || !conf.IsDefault() && w.Name == results.HTTP
 	})
 }
 
@@ -557,7 +571,7 @@ func sample(ctx context.Context, runs []*engineRun, o Options, prog *Progress) e
 	}
 	total := 0
 	for _, r := range runs {
-		workloads := o.workloadsOf(r.conf, r.safetyOnly)
+		workloads := o.workloadsOf(r.conf, r.partial())
 		warmups := len(slices.DeleteFunc(slices.Clone(workloads), func(w bench.Workload) bool { return !warmedUp(w) }))
 		total += o.Count*len(workloads) + warmups
 	}
@@ -566,7 +580,7 @@ func sample(ctx context.Context, runs []*engineRun, o Options, prog *Progress) e
 		order := shuffled(len(runs), o.Seed, sample)
 		for _, i := range order {
 			r := runs[i]
-			for _, w := range o.workloadsOf(r.conf, r.safetyOnly) {
+			for _, w := range o.workloadsOf(r.conf, r.partial()) {
 				if sample < 0 && !warmedUp(w) {
 					continue // a smoke run warms up only the timed loops
 				}
@@ -595,7 +609,7 @@ func sample(ctx context.Context, runs []*engineRun, o Options, prog *Progress) e
 					}
 				default:
 					samples, err = r.w.Bench(ctx, BenchArgs{Workload: w.Name, PluginDir: o.PluginDir, ABI: o.ABI, TempDir: r.tmp,
-						BenchTimeNS: int64(o.BenchTime), Instances: o.Instances, Bench: o.Bench.String(), SafetyOnly: r.safetyOnly})
+						BenchTimeNS: int64(o.BenchTime), Instances: o.Instances, Bench: o.Bench.String(), SafetyOnly: r.safetyOnly, BindingOnly: r.bindingOnly})
 				}
 				if err != nil {
 					return fmt.Errorf("%s %s: %w", r.name, w.Name, err)
@@ -604,7 +618,7 @@ func sample(ctx context.Context, runs []*engineRun, o Options, prog *Progress) e
 					continue
 				}
 				for _, s := range samples {
-					if o.Bench.matchFigure(s.Name) && (!r.safetyOnly || results.PriceOfSafety(s.Name)) {
+					if o.Bench.matchFigure(s.Name) && r.keeps(s.Name) {
 						r.results = append(r.results, s)
 					}
 				}
@@ -613,6 +627,16 @@ func sample(ctx context.Context, runs []*engineRun, o Options, prog *Progress) e
 	}
 	prog.done()
 	return nil
+}
+
+// partial reports whether the configuration is measured on some figures
+// only (Options.SafetyOnly, Options.BindingOnly).
+func (r *engineRun) partial() bool { return r.safetyOnly || r.bindingOnly }
+
+// keeps reports whether the configuration's results keep the figure called
+// name: every figure, or only those of the comparison it is measured for.
+func (r *engineRun) keeps(name string) bool {
+	return (!r.safetyOnly || results.PriceOfSafety(name)) && (!r.bindingOnly || results.BindingCost(name))
 }
 
 func plural(n int, what string) string {
@@ -703,7 +727,7 @@ func runConformance(ctx context.Context, r *engineRun, o Options, prog *Progress
 	}
 	so := SuiteOptions{PluginDir: o.PluginDir, TempDir: filepath.Join(r.tmp, "conformance"),
 		OnCase: func(c string) { prog.tick("conformance · " + r.name + " · " + c) }}
-	if r.safetyOnly {
+	if r.partial() {
 		// What the configuration gives up is interruption: the cases that
 		// end a running call are the ones that tell it apart.
 		so.Filter = func(c string) bool { return slices.Contains(results.InterruptCases, c) }

@@ -4,6 +4,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/kspbench/kspbench/internal/results"
 )
 
 func TestShuffledIsASeededPermutation(t *testing.T) {
@@ -50,5 +52,35 @@ func TestBenchFilterLevels(t *testing.T) {
 	}
 	if !f.matchWorkload("Call") || !f.matchWorkload("Copy") || f.matchWorkload("Footprint") {
 		t.Error("workload selection")
+	}
+}
+
+// TestBenchArgsOnly checks the figure selection a worker applies: the
+// binding-only configuration keeps the binding-cost figures (through the
+// harness and the engine API) and drops the rest, the loop included, which
+// the safety-only one keeps.
+func TestBenchArgsOnly(t *testing.T) {
+	noopEngine := results.CallName(results.OpNoop, results.ViaEngine)
+	echo := results.CallName(results.OpEcho64, results.ViaHarness)
+	loop := results.CallName(results.OpLoop, results.ViaHarness)
+	copy64 := "Copy/dir=host-to-guest/size=64B/via=harness"
+	for _, c := range []struct {
+		args BenchArgs
+		keep map[string]bool
+	}{
+		{BenchArgs{}, map[string]bool{noopEngine: true, echo: true, loop: true, copy64: true}},
+		{BenchArgs{BindingOnly: true}, map[string]bool{noopEngine: true, echo: true, loop: false, copy64: false}},
+		{BenchArgs{SafetyOnly: true}, map[string]bool{noopEngine: false, echo: false, loop: true, copy64: false}},
+		{BenchArgs{BindingOnly: true, Bench: "Call/op=noop"}, map[string]bool{noopEngine: true, echo: false, loop: false}},
+	} {
+		only, err := c.args.only()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for name, want := range c.keep {
+			if got := only == nil || only(name); got != want {
+				t.Errorf("%+v keeps %s: %v, want %v", c.args, name, got, want)
+			}
+		}
 	}
 }
