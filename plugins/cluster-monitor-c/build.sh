@@ -1,8 +1,11 @@
 #!/bin/sh
 # build.sh rebuilds cluster-monitor-c.wasm from main.c: no libc, plain
-# WebAssembly 1.0 (-mcpu=mvp), -Os (size over speed, as a plugin is shipped), stripped, source paths made relative, so a
-# rebuild with the same clang gives the same bytes (TestClusterMonitorCMatchesSource
-# checks it). Needs clang and lld (Debian 12: clang 14).
+# WebAssembly 1.0 (-mcpu=mvp), -Os (a plugin is shipped: size over speed;
+# -O2 inlines the writers into a 56 KB module), stripped, source paths made
+# relative, so a rebuild with the same clang gives the same bytes
+# (conformance's TestClusterMonitorCMatchesSource checks it, and
+# TestClusterMonitorCCopy that conformance/testdata/cluster-monitor-c is a
+# copy of this folder). Needs clang and lld (Debian 12: clang 14).
 #
 # Usage: ./build.sh [OUTDIR]   (default: this folder)
 set -eu
