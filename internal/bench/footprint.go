@@ -28,10 +28,22 @@ import (
 // engine allocates in C; resident memory (RSS, from /proc/self/statm) counts
 // both, which is why footprint is reported in it.
 func Footprint(ctx context.Context, c Config) ([]Sample, error) {
-	f, err := c.plugin()
+	folders, err := c.plugins()
 	if err != nil {
 		return nil, err
 	}
+	var out []Sample
+	for _, f := range folders {
+		s, err := footprint(ctx, c, f)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, s...)
+	}
+	return out, nil
+}
+
+func footprint(ctx context.Context, c Config, f *plugindir.Folder) ([]Sample, error) {
 	n := c.Instances
 	if n <= 0 {
 		n = 10
