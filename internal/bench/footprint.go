@@ -93,6 +93,10 @@ func footprint(ctx context.Context, c Config, f *plugindir.Folder) ([]Sample, er
 		{Value: float64(linear) / float64(n), Unit: "linear-B/instance"},
 	}}}
 
+	// The module as shipped, beside what the engine makes of it: the guest
+	// language's share of the footprint.
+	out = append(out, Sample{Name: "Footprint/guest=" + guest + "/what=module", Iters: 1, Values: []Value{{Value: float64(len(f.Wasm)), Unit: "B"}}})
+
 	// The compiled module as the engine's cache keeps it: the cache folder
 	// of this guest holds that one module (ColdStart and this workload
 	// compile it with the same settings).
