@@ -9,7 +9,7 @@ const (
 )
 
 // guestLanguage writes the "Guest language" section: the same plugin in Go
-// and in C, figure by figure and engine by engine, with the ratio C ÷ Go.
+// and in C, figure by figure and engine by engine, with the ratio Go ÷ C.
 // It is written only when the run measured both builds.
 func (s *summary) guestLanguage() {
 	r := s.r
@@ -39,7 +39,7 @@ func (s *summary) guestLanguage() {
 		{"GET /status, all cores", "calls/s", familyThroughput, fixed("op", "get-status")},
 	}
 	both := false // some figure of both builds
-	t := table{head: []string{"figure", "engine", "Go (" + guestGo + ")", "C (" + guestC + ")", "C ÷ Go"}}
+	t := table{head: []string{"figure", "engine", "Go (" + guestGo + ")", "C (" + guestC + ")", "Go ÷ C"}}
 	for _, f := range figures {
 		goMs, cMs := r.metrics(f.unit, f.family, f.kv(guestGo)...), r.metrics(f.unit, f.family, f.kv(guestC)...)
 		for i, e := range r.Engines {
@@ -57,8 +57,8 @@ func (s *summary) guestLanguage() {
 				return formatValue(m.Median(), m.Unit)
 			}
 			ratio := missing
-			if g != nil && c != nil && g.Median() != 0 {
-				ratio = sig3(c.Median()/g.Median()) + "×"
+			if g != nil && c != nil && c.Median() != 0 {
+				ratio = sig3(g.Median()/c.Median()) + "×"
 				both = true
 			}
 			t.add(f.label, e.Name, cell(g), cell(c), ratio)
@@ -69,7 +69,8 @@ func (s *summary) guestLanguage() {
 	}
 	s.section("Guest language", "", "")
 	s.b.WriteString("The cluster-monitor plugin built from Go (`GOOS=wasip1`, c-shared) and from C (`plugins/" + guestC +
-		"`, clang without libc), measured in the same run: medians; below 1× C is smaller or faster, except calls/s, where above 1× C is faster. " +
+		"`, clang without libc), measured in the same run: medians; Go ÷ C is how many times the Go build's figure is the C build's " +
+		"(above 1×, C is smaller or faster; for calls/s, below 1×). " +
 		"A C module has no `_initialize`.\n\n")
 	t.write(&s.b)
 }
