@@ -45,10 +45,13 @@ quick:
 workers:
 	$(GO) run ./cmd/kspbench workers --out $(BIN)
 
-## guests: rebuild the WAT test guests (needs wabt's wat2wasm) and the C reference guest (needs clang and lld).
+## guests: rebuild the WAT test guests (needs wabt's wat2wasm), the C reference guest and the C plugin
+## (need clang and lld), and refresh the conformance suite's copy of the C plugin.
 guests:
 	sh conformance/testdata/build.sh
 	sh conformance/testdata/c/build.sh
+	sh plugins/cluster-monitor-c/build.sh
+	cp plugins/cluster-monitor-c/plugin.yml plugins/cluster-monitor-c/requests.yml plugins/cluster-monitor-c/cluster-monitor-c.wasm conformance/testdata/cluster-monitor-c/
 
 ## sightglass-kernels: rebuild the Sightglass workload's built-in kernels (C, Go, Rust) from their sources,
 ## reproducibly; then refresh their expected output. Needs Debian's clang lld wasi-libc

@@ -31,6 +31,7 @@ type Env struct {
 	stores  map[string]*sharedStore
 	closers []func() error
 	cGuest  bool // the reference guest is its C build (the abi-c cases)
+	cPlugin bool // the cluster-monitor plugin is its C build (the plugin-c cases)
 }
 
 // Context returns the case's context.
@@ -147,14 +148,15 @@ func (e *Env) LoadGuest(wasm []byte, o GuestOptions) (*Loaded, error) {
 }
 
 // LoadClusterMonitor loads the cluster-monitor plugin from the suite's
-// ClusterMonitorDir through package plugindir, the loader kspbench serve and
+// ClusterMonitorDir (the embedded C build in the plugin-c cases) through package plugindir, the loader kspbench serve and
 // kspbench run use; edit may change the manifest first. Options left zero
 // take the manifest's values.
 func (e *Env) LoadClusterMonitor(o GuestOptions, edit func(*manifest.Manifest)) (*Loaded, error) {
-	if e.cfg.ClusterMonitorDir == "" {
-		return nil, errors.New("Config.ClusterMonitorDir is empty: build the plugin with BuildClusterMonitor or pass it with WithPluginDir")
+	dir, err := e.clusterMonitorDir()
+	if err != nil {
+		return nil, err
 	}
-	f, err := plugindir.Read(e.cfg.ClusterMonitorDir)
+	f, err := plugindir.Read(dir)
 	if err != nil {
 		return nil, err
 	}

@@ -55,7 +55,7 @@ func (e *UnsupportedError) Error() string { return "unsupported: " + e.Reason }
 // Cases returns the suite's cases in a fixed order.
 func Cases() []Case {
 	var cs, last []Case
-	for _, c := range append(append(append(append(append(append(append([]Case{}, engineCases...), loadCases...), abiCases...), wasiCases...), cGuestCases()...), pluginCases...), profileCases...) {
+	for _, c := range append(append(append(append(append(append(append(append([]Case{}, engineCases...), loadCases...), abiCases...), wasiCases...), cGuestCases()...), pluginCases...), cPluginCases()...), profileCases...) {
 		if slices.Contains(results.InterruptCases, c.Name) {
 			last = append(last, c)
 		} else {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/kspbench/kspbench/abi"
+	"github.com/kspbench/kspbench/conformance"
 	"github.com/kspbench/kspbench/engines"
 	"github.com/kspbench/kspbench/internal/requests"
 	"github.com/kspbench/kspbench/internal/results"
@@ -27,6 +28,11 @@ type Config struct {
 	// PluginDir is a plugin folder (plugin.yml and its wasm) for the cold
 	// start, footprint and throughput workloads.
 	PluginDir string
+	// Others are further plugin folders that ColdStart, Footprint and
+	// Throughput measure beside PluginDir, each as a guest named after its
+	// manifest (kspbench run adds the C build of cluster-monitor beside the
+	// Go one: see GuestLanguages). They are loaded with their own profile.
+	Others []string
 	// ABI is the ABI profile the plugin is loaded under: "" or "auto"
 	// detects it, else a name of abi.Profiles.
 	ABI string
@@ -100,6 +106,42 @@ func (c Config) plugin() (*plugindir.Folder, error) {
 		}
 	}
 	return plugindir.ReadWith(c.PluginDir, forced)
+}
+
+// plugins returns the plugin of PluginDir, then those of Others.
+func (c Config) plugins() ([]*plugindir.Folder, error) {
+	f, err := c.plugin()
+	if err != nil {
+		return nil, err
+	}
+	out := []*plugindir.Folder{f}
+	for _, dir := range c.Others {
+		o, err := plugindir.Read(dir)
+		if err != nil {
+			return nil, fmt.Errorf("bench: %w", err)
+		}
+		out = append(out, o)
+	}
+	return out, nil
+}
+
+// GuestLanguages returns the folders to measure beside the plugin in
+// pluginDir so that a report shows what the guest language costs: when it is
+// cluster-monitor (the Go plugin), its C build (conformance.WriteClusterMonitorC,
+// written under tmp); otherwise none.
+func GuestLanguages(pluginDir, tmp string) ([]string, error) {
+	if pluginDir == "" {
+		return nil, nil
+	}
+	f, err := plugindir.Read(pluginDir)
+	if err != nil || f.Manifest.Metadata.Name != "cluster-monitor" {
+		return nil, nil // the workloads report the plugin's own problems
+	}
+	dir, err := conformance.WriteClusterMonitorC(tmp)
+	if err != nil {
+		return nil, fmt.Errorf("bench: %w", err)
+	}
+	return []string{dir}, nil
 }
 
 func (c Config) cacheDir(name string) string { return filepath.Join(c.TempDir, "cache-"+name) }

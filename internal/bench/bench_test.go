@@ -26,11 +26,14 @@ func TestWorkloadsOnWazero(t *testing.T) {
 	c.BenchTime = time.Millisecond
 	c.Instances = 2
 	want := map[string][]string{
-		"ColdStart":  {"ColdStart/guest=cluster-monitor/phase=compile", "ColdStart/guest=cluster-monitor/phase=ttfr-cached", "ColdStart/guest=reference/phase=first-call"},
-		"Call":       {"Call/op=noop/via=harness", "Call/op=noop/via=engine", "Call/op=echo-64B/via=engine", "Call/op=hostcall/via=harness"},
-		"Copy":       {"Copy/dir=host-to-guest/size=64B/via=harness", "Copy/dir=guest-to-host/size=1MiB/via=engine", "Copy/dir=host-to-guest/size=64KiB/via=go-copy"},
-		"Footprint":  {"Footprint/guest=cluster-monitor/instances=2", "Footprint/guest=cluster-monitor/what=compiled"},
-		"Throughput": {"Throughput/guest=reference/op=echo-64B", "Throughput/guest=cluster-monitor/op=get-status"},
+		"ColdStart": {"ColdStart/guest=cluster-monitor/phase=compile", "ColdStart/guest=cluster-monitor/phase=ttfr-cached", "ColdStart/guest=reference/phase=first-call",
+			"ColdStart/guest=cluster-monitor-c/phase=compile", "ColdStart/guest=cluster-monitor-c/phase=first-call"},
+		"Call": {"Call/op=noop/via=harness", "Call/op=noop/via=engine", "Call/op=echo-64B/via=engine", "Call/op=hostcall/via=harness"},
+		"Copy": {"Copy/dir=host-to-guest/size=64B/via=harness", "Copy/dir=guest-to-host/size=1MiB/via=engine", "Copy/dir=host-to-guest/size=64KiB/via=go-copy"},
+		"Footprint": {"Footprint/guest=cluster-monitor/instances=2", "Footprint/guest=cluster-monitor/what=compiled",
+			"Footprint/guest=cluster-monitor-c/instances=2", "Footprint/guest=cluster-monitor-c/what=compiled"},
+		"Throughput": {"Throughput/guest=reference/op=echo-64B", "Throughput/guest=cluster-monitor/op=get-status",
+			"Throughput/guest=cluster-monitor-c/op=get-status"},
 	}
 	for _, w := range bench.Workloads() {
 		t.Run(w.Name, func(t *testing.T) {

@@ -20,31 +20,33 @@ import (
 // not answer for the disk; instantiate; _initialize; the first call. The two
 // times to first response are the sums with and without the cache.
 func ColdStart(ctx context.Context, c Config) ([]Sample, error) {
-	f, err := c.plugin()
+	folders, err := c.plugins()
 	if err != nil {
 		return nil, err
 	}
 	var out []Sample
-	guests := []struct {
+	type guest struct {
 		name string
 		load func(context.Context, engines.Engine) (*plugin.Plugin, error)
 		wasm []byte
 		call func(context.Context, *plugin.Instance) error
-	}{
-		{f.Manifest.Metadata.Name, func(ctx context.Context, eng engines.Engine) (*plugin.Plugin, error) {
-			return f.Load(ctx, eng, plugindir.Options{Logger: quiet, Storage: storage.NewMemory()})
-		}, f.Wasm, firstRouteCall(f)},
-		{"reference", func(ctx context.Context, eng engines.Engine) (*plugin.Plugin, error) {
-			svc, err := referenceServices()
-			if err != nil {
-				return nil, err
-			}
-			return plugin.Load(ctx, eng, c.Reference, plugin.Spec{Name: "reference", Handlers: []string{"handle_echo"}, Imports: svc})
-		}, c.Reference, func(ctx context.Context, i *plugin.Instance) error {
-			got, err := i.Call(ctx, "handle_echo", []byte("ping"))
-			return check("ColdStart/guest=reference/phase=first-call", got, []byte("ping"), err)
-		}},
 	}
+	var guests []guest
+	for _, f := range folders {
+		guests = append(guests, guest{f.Manifest.Metadata.Name, func(ctx context.Context, eng engines.Engine) (*plugin.Plugin, error) {
+			return f.Load(ctx, eng, plugindir.Options{Logger: quiet, Storage: storage.NewMemory()})
+		}, f.Wasm, firstRouteCall(f)})
+	}
+	guests = append(guests, guest{"reference", func(ctx context.Context, eng engines.Engine) (*plugin.Plugin, error) {
+		svc, err := referenceServices()
+		if err != nil {
+			return nil, err
+		}
+		return plugin.Load(ctx, eng, c.Reference, plugin.Spec{Name: "reference", Handlers: []string{"handle_echo"}, Imports: svc})
+	}, c.Reference, func(ctx context.Context, i *plugin.Instance) error {
+		got, err := i.Call(ctx, "handle_echo", []byte("ping"))
+		return check("ColdStart/guest=reference/phase=first-call", got, []byte("ping"), err)
+	}})
 	for _, g := range guests {
 		s, err := coldStartOnce(ctx, c, g.name, g.wasm, g.load, g.call)
 		if err != nil {

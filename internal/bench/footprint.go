@@ -28,10 +28,22 @@ import (
 // engine allocates in C; resident memory (RSS, from /proc/self/statm) counts
 // both, which is why footprint is reported in it.
 func Footprint(ctx context.Context, c Config) ([]Sample, error) {
-	f, err := c.plugin()
+	folders, err := c.plugins()
 	if err != nil {
 		return nil, err
 	}
+	var out []Sample
+	for _, f := range folders {
+		s, err := footprint(ctx, c, f)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, s...)
+	}
+	return out, nil
+}
+
+func footprint(ctx context.Context, c Config, f *plugindir.Folder) ([]Sample, error) {
 	n := c.Instances
 	if n <= 0 {
 		n = 10
@@ -80,6 +92,10 @@ func Footprint(ctx context.Context, c Config) ([]Sample, error) {
 		{Value: float64(after-before) / float64(n), Unit: "rss-B/instance"},
 		{Value: float64(linear) / float64(n), Unit: "linear-B/instance"},
 	}}}
+
+	// The module as shipped, beside what the engine makes of it: the guest
+	// language's share of the footprint.
+	out = append(out, Sample{Name: "Footprint/guest=" + guest + "/what=module", Iters: 1, Values: []Value{{Value: float64(len(f.Wasm)), Unit: "B"}}})
 
 	// The compiled module as the engine's cache keeps it: the cache folder
 	// of this guest holds that one module (ColdStart and this workload

@@ -25,7 +25,11 @@ func TestConfig(tb testing.TB, open func(engines.Config) (engines.Engine, error)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return Config{Open: open, PluginDir: cm, Reference: conformance.Guest("reference"), TempDir: filepath.Join(dir, "bench")}
+	others, err := GuestLanguages(cm, dir)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return Config{Open: open, PluginDir: cm, Others: others, Reference: conformance.Guest("reference"), TempDir: filepath.Join(dir, "bench")}
 }
 
 // Benchmarks runs every workload once and reports each figure as a

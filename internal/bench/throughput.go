@@ -17,10 +17,11 @@ import (
 // per goroutine: the reference guest's 64-byte echo, and the plugin's first
 // GET route.
 func Throughput(ctx context.Context, c Config) ([]Sample, error) {
-	f, err := c.plugin()
+	folders, err := c.plugins()
 	if err != nil {
 		return nil, err
 	}
+	f := folders[0]
 	eng, err := c.Open(engines.Config{CacheDir: c.cacheDir(f.Manifest.Metadata.Name)})
 	if err != nil {
 		return nil, err
@@ -35,31 +36,36 @@ func Throughput(ctx context.Context, c Config) ([]Sample, error) {
 		return nil, err
 	}
 	defer ref.Close(ctx)
-	p, err := f.Load(ctx, eng, plugindir.Options{Logger: quiet, Storage: storage.NewMemory()})
-	if err != nil {
-		return nil, err
-	}
-	defer p.Close(ctx)
-	route, err := firstGetRoute(f)
-	if err != nil {
-		return nil, err
-	}
-	in64 := make([]byte, 64)
-	figures := []struct {
+	type figure struct {
 		name string
 		p    *plugin.Plugin
 		call func(*plugin.Instance) ([]byte, error)
 		want func([]byte) bool
-	}{
+	}
+	in64 := make([]byte, 64)
+	figures := []figure{
 		{"Throughput/guest=reference/op=echo-64B", ref,
 			func(i *plugin.Instance) ([]byte, error) { return i.Call(ctx, "handle_echo", in64) },
 			func(b []byte) bool { return len(b) == 64 }},
-		{"Throughput/guest=" + f.Manifest.Metadata.Name + "/op=get-" + trimSlash(route.Path), p,
+	}
+	// The plugin, then the others of c.Others (its build in another
+	// language), each on its first GET route.
+	for _, f := range folders {
+		p, err := f.Load(ctx, eng, plugindir.Options{Logger: quiet, Storage: storage.NewMemory()})
+		if err != nil {
+			return nil, err
+		}
+		defer p.Close(ctx)
+		route, err := firstGetRoute(f)
+		if err != nil {
+			return nil, err
+		}
+		figures = append(figures, figure{"Throughput/guest=" + f.Manifest.Metadata.Name + "/op=get-" + trimSlash(route.Path), p,
 			func(i *plugin.Instance) ([]byte, error) {
 				x := &abi.Exchange{Request: abi.Request{Method: "GET", Path: route.Path, Route: route.Path}}
 				return i.Call(abi.WithExchange(ctx, x), route.Handler, nil)
 			},
-			func(b []byte) bool { return len(b) > 0 }},
+			func(b []byte) bool { return len(b) > 0 }})
 	}
 	var out []Sample
 	for _, fig := range figures {

@@ -122,6 +122,7 @@ func writeSummary(r *Run, c charts, displayDir string) string {
 	s.footprint()
 	s.throughput()
 	s.requestTime()
+	s.guestLanguage()
 	s.sightglass()
 	s.others()
 	s.answers()
@@ -415,6 +416,7 @@ func (s *summary) footprint() {
 		for _, n := range r.values(familyFootprint, "instances", "guest", g) {
 			sizeRow(fmt.Sprintf("linear memory per instance, %s × %s", n, g), "linear-B/instance", "guest", g, "instances", n)
 		}
+		sizeRow("module, "+g, "B", "guest", g, "what", "module")
 		sizeRow("compiled module, "+g, "B", "guest", g, "what", "compiled")
 	}
 	sizeRow("binary, with the engine's shared library", "B", "what", "binary")

@@ -186,7 +186,11 @@ func Serve(ctx context.Context, id string, stdin io.Reader, stdout io.Writer) er
 			if err != nil {
 				return nil, err
 			}
-			return w.Run(ctx, bench.Config{Open: open, PluginDir: a.PluginDir, ABI: a.ABI, Reference: conformance.Guest("reference"),
+			others, err := bench.GuestLanguages(a.PluginDir, a.TempDir)
+			if err != nil {
+				return nil, err
+			}
+			return w.Run(ctx, bench.Config{Open: open, PluginDir: a.PluginDir, Others: others, ABI: a.ABI, Reference: conformance.Guest("reference"),
 				TempDir: a.TempDir, BenchTime: time.Duration(a.BenchTimeNS), Instances: a.Instances, Only: only, Requests: a.Requests})
 		},
 	}

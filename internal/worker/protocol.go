@@ -20,7 +20,7 @@ type Response struct {
 // ProtocolVersion is the version of this protocol: the operations, their
 // arguments and results. A parent refuses a worker that speaks another one
 // (a stale binary in --workers, say) instead of misreading its answers.
-const ProtocolVersion = 6
+const ProtocolVersion = 7
 
 // Hello is the answer to the "hello" operation every worker serves: which
 // engine actually runs in the process.
