@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # instructions.sh prints, per engine, the instructions (callgrind's Ir) one
-# empty call and one guest-to-host call cost: a figure that noise from other
-# processes move far less than timing on a shared machine. Less, not
-# nothing: the Go runtime's own spinning varies, and two runs of wazero's
-# empty call printed 3160 and 2894. Compare commits at the same N, and only
+# empty call and one guest-to-host call cost: a count that other processes
+# cannot inflate the way they inflate time. It still varies (the Go runtime's
+# own work differs from run to run): two runs of wazero's empty call printed
+# 3160 and 2894. Compare commits at the same N, and only
 # for changes well above 10%. Not part of any gate; RATIONALE.md ("A figure
 # noise cannot move") gives the numbers.
 #
