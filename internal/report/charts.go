@@ -56,7 +56,7 @@ func (r *Run) coldStartSVG() []byte {
 	cs := r.colors()
 	c := &hbarChart{
 		title:  "Cold start of the " + guest + " plugin, by phase",
-		axis:   "time (log scale) — shorter is better",
+		axis:   "time — shorter is better",
 		format: formatDuration,
 		legend: r.engineLegend(),
 	}
@@ -81,7 +81,7 @@ func (r *Run) callOverheadSVG() []byte {
 	cs := r.colors()
 	c := &hbarChart{
 		title:  "Per-call cost: through the harness and through the engine API",
-		axis:   "time per call (log scale) — shorter is better",
+		axis:   "time per call — shorter is better",
 		format: formatDuration,
 		legend: append(r.engineLegend(),
 			legendEntry{color: "#59636e", label: "solid: harness"},
@@ -120,7 +120,7 @@ func (r *Run) copyBandwidthSVG() []byte {
 	cs := r.colors()
 	c := &hbarChart{
 		title:        "Copy bandwidth between host and guest memory, through the harness",
-		axis:         "bytes per second (log scale) — longer is better",
+		axis:         "bytes per second — longer is better",
 		format:       func(v float64) string { return formatRate(v, "B/s") },
 		markerLabel:  "plain Go copy",
 		valuesColumn: true,
@@ -133,14 +133,18 @@ func (r *Run) copyBandwidthSVG() []byte {
 				continue
 			}
 			g := barGroup{label: directionLabel(d) + ", " + sizeLabel(size)}
+			// The share in a bar's label is of the marker drawn across the
+			// group (the Go copies of every process pooled), never of the
+			// bar's own process's Go copy: a label and the line beside it
+			// come from the same figure.
 			goCopy := r.metrics("B/s", familyCopy, "dir", d, "size", size, "via", "go-copy")
 			if p := pooled(goCopy); p != nil {
 				g.marker = p.Median()
 			}
 			for i, m := range h {
 				note := ""
-				if m != nil && goCopy[i] != nil && goCopy[i].Median() > 0 {
-					note = " (" + formatPercent(m.Median()/goCopy[i].Median()) + ")"
+				if m != nil && g.marker > 0 {
+					note = " (" + formatPercent(m.Median()/g.marker) + ")"
 				}
 				g.bars = append(g.bars, hbar{name: r.Engines[i].Name, color: cs[i], m: m, note: note})
 			}

@@ -120,35 +120,77 @@ func escapeXML(s string) string {
 	return b.String()
 }
 
+// wideRange is the ratio of the largest figure to the smallest above which a
+// chart is a dot plot on a log scale instead of bars on a linear one: a bar's
+// length is read as its value, which a log axis breaks (1.11 s and 1.75 s
+// look equal), so bars are drawn only on a linear axis from zero.
+const wideRange = 20
+
+// visibleGroups drops the groups whose every figure is missing, zero or not
+// a number: rows that carry no information.
+func visibleGroups(groups []barGroup) []barGroup {
+	var out []barGroup
+	for _, g := range groups {
+		for _, b := range g.bars {
+			if b.m != nil {
+				if v := b.m.Median(); v > 0 && !math.IsInf(v, 0) {
+					out = append(out, g)
+					break
+				}
+			}
+		}
+	}
+	return out
+}
+
 // render draws the chart as a standalone SVG document.
 func (c *hbarChart) render() []byte {
-	// The scale: whole decades around every value, interval and marker.
+	c.groups = visibleGroups(c.groups)
+	// The scale: linear from zero when the figures are within wideRange of
+	// each other, else log in whole decades (and dots instead of bars).
 	lo, hi := math.Inf(1), math.Inf(-1)
-	see := func(v float64) {
+	mlo, mhi := math.Inf(1), math.Inf(-1) // medians and markers only
+	see := func(v float64, figure bool) {
 		if v > 0 && !math.IsInf(v, 0) && !math.IsNaN(v) {
 			lo, hi = math.Min(lo, v), math.Max(hi, v)
+			if figure {
+				mlo, mhi = math.Min(mlo, v), math.Max(mhi, v)
+			}
 		}
 	}
 	var labels []string
 	for _, g := range c.groups {
-		see(g.marker)
+		see(g.marker, true)
 		for _, b := range g.bars {
 			if b.m != nil {
-				see(b.m.Median())
-				see(b.m.Summary.Lo)
-				see(b.m.Summary.Hi)
+				see(b.m.Median(), true)
+				see(b.m.Summary.Lo, false)
+				see(b.m.Summary.Hi, false)
 				labels = append(labels, c.format(b.m.Median())+b.note)
 			}
 		}
 	}
 	if math.IsInf(lo, 0) {
-		lo, hi = 1, 10
+		lo, hi, mlo, mhi = 1, 10, 1, 10
 	}
-	lo, hi = niceFloor(lo), niceCeil(hi)
-	if hi <= lo {
-		hi = niceCeil(lo * 1.5)
+	logScale := mhi/mlo > wideRange
+	var step float64 // linear: the ticks' step
+	if logScale {
+		lo, hi = niceFloor(lo), niceCeil(hi)
+		if hi <= lo {
+			hi = niceCeil(lo * 1.5)
+		}
+	} else {
+		step = niceCeil(hi / 5)
+		lo, hi = 0, math.Ceil(hi/step*0.9999999)*step
 	}
 	llo, lhi := math.Log10(lo), math.Log10(hi)
+	axis := strings.Replace(c.axis, " (log scale)", "", 1)
+	if logScale {
+		axis = strings.Replace(axis, " — ", " (log scale, so dots, not bars) — ", 1)
+	} else {
+		axis = strings.Replace(axis, " — ", " (linear scale from zero) — ", 1)
+	}
 
 	// Columns: group label, bar label, plot, value label.
 	labelW, subW, valueW := 0.0, 0.0, 60.0
@@ -167,6 +209,9 @@ func (c *hbarChart) render() []byte {
 	x0 := labelRight + 12 + subW
 	x1 := chartWidth - margin - valueW
 	xOf := func(v float64) float64 {
+		if !logScale {
+			return x0 + v/hi*(x1-x0)
+		}
 		return x0 + (math.Log10(v)-llo)/(lhi-llo)*(x1-x0)
 	}
 
@@ -219,7 +264,10 @@ func (c *hbarChart) render() []byte {
 			major bool
 		}
 		ticks := []tick{{lo, true}}
-		for d := math.Floor(llo); d <= lhi; d++ {
+		for v := step; !logScale && v < hi*0.9999; v += step {
+			ticks = append(ticks, tick{v, true})
+		}
+		for d := math.Floor(llo); logScale && d <= lhi; d++ {
 			for _, m := range []float64{1, 2, 5} {
 				v := m * math.Pow(10, d)
 				if v <= lo*1.0001 || v >= hi*0.9999 || m != 1 && lhi-llo > 2 {
@@ -238,18 +286,23 @@ func (c *hbarChart) render() []byte {
 		}
 		w.printf("</g>\n")
 		for _, t := range ticks {
-			w.text(xOf(t.v), bottom+16, `font-size="11" fill="#59636e" text-anchor="middle"`, trimZeros(c.format(t.v)))
+			label := trimZeros(c.format(t.v))
+			if t.v == 0 {
+				label = "0"
+			}
+			w.text(xOf(t.v), bottom+16, fmt.Sprintf(`class="tick" data-value="%g" font-size="11" fill="#59636e" text-anchor="middle"`, t.v), label)
 		}
 		w.printf(`<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="#59636e" stroke-width="1"/>`+"\n", x0, bottom, x1, bottom)
-		w.text((x0+x1)/2, bottom+36, `font-size="12" fill="#1f2328" text-anchor="middle"`, c.axis)
+		w.text((x0+x1)/2, bottom+36, `font-size="12" fill="#1f2328" text-anchor="middle"`, axis)
 
 		for gi, g := range c.groups {
 			sp := spans[gi]
+			w.printf(`<g class="group">` + "\n")
 			w.text(labelRight, (sp.y0+sp.y1)/2+4, `font-size="12" font-weight="bold" fill="#1f2328" text-anchor="end"`, g.label)
 			if g.marker > 0 {
 				mx := xOf(g.marker)
-				w.printf(`<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="#1f2328" stroke-width="1.5" stroke-dasharray="4 3"><title>%s</title></line>`+"\n",
-					mx, sp.y0-4, mx, sp.y1+4, escapeXML(c.markerLabel+": "+c.format(g.marker)))
+				w.printf(`<line class="marker" data-value="%g" x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="#1f2328" stroke-width="1.5" stroke-dasharray="4 3"><title>%s</title></line>`+"\n",
+					g.marker, mx, sp.y0-4, mx, sp.y1+4, escapeXML(c.markerLabel+": "+c.format(g.marker)))
 			}
 			for bi, b := range g.bars {
 				by := sp.y0 + float64(bi)*(barHeight+barGap)
@@ -261,6 +314,7 @@ func (c *hbarChart) render() []byte {
 					w.text(x0+4, cy+4, `font-size="11" font-style="italic" fill="#59636e"`, "not measured")
 					continue
 				}
+				w.printf(`<g class="row">` + "\n")
 				v := b.m.Median()
 				end := x0
 				if v > 0 {
@@ -270,9 +324,18 @@ func (c *hbarChart) render() []byte {
 				if b.pale {
 					fill = fmt.Sprintf(`fill="%s" fill-opacity="0.35" stroke="%s" stroke-width="1"`, b.color, b.color)
 				}
-				w.printf(`<rect x="%.1f" y="%.1f" width="%.1f" height="%d" %s><title>%s</title></rect>`+"\n",
-					x0, by, math.Max(end-x0, 1), barHeight, fill, escapeXML(strings.TrimSpace(b.name+" "+b.sub)+": "+c.format(v)+spread(b.m, c.format)))
-				labelX := end
+				tip := escapeXML(strings.TrimSpace(b.name+" "+b.sub) + ": " + c.format(v) + spread(b.m, c.format))
+				if logScale {
+					if v > 0 {
+						w.printf(`<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="#d0d7de" stroke-width="1" stroke-dasharray="1 2"/>`+"\n", x0, cy, end, cy)
+						w.printf(`<circle class="dot" data-value="%g" cx="%.1f" cy="%.1f" r="5" %s><title>%s</title></circle>`+"\n",
+							v, end, cy, fill, tip)
+					}
+				} else {
+					w.printf(`<rect class="bar" data-value="%g" x="%.1f" y="%.1f" width="%.1f" height="%d" %s><title>%s</title></rect>`+"\n",
+						v, x0, by, end-x0, barHeight, fill, tip)
+				}
+				labelX := end + 4
 				s := b.m.Summary
 				if s.Lo > 0 && !math.IsInf(s.Lo, 0) && !math.IsInf(s.Hi, 0) && s.Hi > s.Lo {
 					l, r := xOf(s.Lo), xOf(s.Hi)
@@ -283,8 +346,10 @@ func (c *hbarChart) render() []byte {
 				if c.valuesColumn {
 					labelX = x1 + 5
 				}
-				w.text(labelX+5, cy+4, `font-size="11" fill="#1f2328"`, c.format(v)+b.note)
+				w.text(labelX+5, cy+4, fmt.Sprintf(`class="value" data-value="%g" font-size="11" fill="#1f2328"`, v), c.format(v)+b.note)
+				w.printf("</g>\n")
 			}
+			w.printf("</g>\n")
 		}
 		return bottom + 50
 	}
