@@ -29,6 +29,7 @@ import (
 	"sync"
 	"unsafe"
 
+	wt "github.com/bytecodealliance/wasmtime-go/v39"
 	"github.com/kspbench/kspbench/abi"
 	"github.com/kspbench/kspbench/engines"
 )
@@ -441,24 +442,6 @@ func cValTypes(vec *C.wasm_valtype_vec_t) []abi.ValueType {
 	return out
 }
 
-// cValType is abiType for a wasm_valkind_t; 4 is V128, which wasm.h does not
-// name.
-func cValType(k C.wasm_valkind_t) abi.ValueType {
-	switch k {
-	case C.WASM_I32:
-		return abi.I32
-	case C.WASM_I64:
-		return abi.I64
-	case C.WASM_F32:
-		return abi.F32
-	case C.WASM_F64:
-		return abi.F64
-	case C.WASM_FUNCREF:
-		return 0x70
-	case C.WASM_EXTERNREF:
-		return 0x6f
-	case 4:
-		return 0x7b
-	}
-	return 0
-}
+// cValType is abiType for a wasm_valkind_t: the binding's ValKind is the
+// same C enumeration, so one table of kinds serves both variants.
+func cValType(k C.wasm_valkind_t) abi.ValueType { return abiType(wt.ValKind(uint8(k))) }
