@@ -84,6 +84,10 @@ type EngineInfo struct {
 	// statically).
 	BinaryBytes  int64 `json:"binary_bytes"`
 	LibraryBytes int64 `json:"library_bytes"`
+	// Seconds is the wall-clock time the run spent on this configuration,
+	// per phase: "conformance", "answers", and each workload (warm-up and
+	// samples together). It says where a run's budget goes.
+	Seconds map[string]float64 `json:"seconds,omitempty"`
 }
 
 // Run is a run folder, loaded.

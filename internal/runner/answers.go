@@ -196,9 +196,11 @@ func collectAnswers(ctx context.Context, runs []*engineRun, o Options, reqs []re
 				continue
 			}
 			prog.step(fmt.Sprintf("answers · %s · %s", run.name, r.Name()))
+			began := time.Now()
 			cctx, cancel := context.WithTimeout(ctx, AnswerTimeout)
 			a, err := w.Answer(cctx, AnswerArgs{PluginDir: o.PluginDir, ABI: o.ABI, TempDir: run.tmp, Request: r})
 			cancel()
+			run.spend("answers", began)
 			if ctx.Err() != nil {
 				return out, ctx.Err()
 			}

@@ -251,6 +251,10 @@ func TestRunLoopBindingOnly(t *testing.T) {
 		if e.BindingOnly != (e.Name == "wasmtime:direct") || e.SafetyOnly {
 			t.Errorf("run.json: %s binding_only=%v safety_only=%v", e.Name, e.BindingOnly, e.SafetyOnly)
 		}
+		// Where the run's time went: every configuration ran Call.
+		if _, ok := e.Seconds[results.Call]; !ok {
+			t.Errorf("run.json: %s seconds = %v, want a %s entry", e.Name, e.Seconds, results.Call)
+		}
 	}
 }
 

@@ -226,6 +226,28 @@ type engineRun struct {
 	// pluginNotes say how the measured plugin runs (its ABI profile,
 	// instances recycled); they join the engine's notes in the report.
 	pluginNotes string
+	// spent is the wall-clock time per phase (run.json's seconds).
+	spent map[string]time.Duration
+}
+
+// spend adds the time since began to the configuration's phase.
+func (r *engineRun) spend(phase string, began time.Time) {
+	if r.spent == nil {
+		r.spent = map[string]time.Duration{}
+	}
+	r.spent[phase] += time.Since(began)
+}
+
+// seconds returns spent in seconds, rounded to milliseconds.
+func (r *engineRun) seconds() map[string]float64 {
+	if len(r.spent) == 0 {
+		return nil
+	}
+	m := make(map[string]float64, len(r.spent))
+	for k, d := range r.spent {
+		m[k] = d.Round(time.Millisecond).Seconds()
+	}
+	return m
 }
 
 // notes returns the engine's notes from its worker's hello, followed by the
@@ -417,7 +439,9 @@ func Run(ctx context.Context, o Options, env Env) (string, error) {
 	if o.Conformance {
 		m := results.Matrix{}
 		for _, r := range runs {
+			began := time.Now()
 			er, err := runConformance(ctx, r, o, prog)
+			r.spend("conformance", began)
 			if err != nil {
 				if stopped(err) {
 					break
@@ -490,7 +514,8 @@ func Run(ctx context.Context, o Options, env Env) (string, error) {
 				Values: []results.Value{{Value: float64(binBytes + libBytes), Unit: "B"}}})
 		}
 		info.Engines = append(info.Engines, report.EngineInfo{Name: r.name, Engine: r.conf.Engine, Config: r.conf.Name,
-			Version: h.Version, Mode: h.Mode, Notes: r.notes(h), BinaryBytes: binBytes, LibraryBytes: libBytes, SafetyOnly: r.safetyOnly, BindingOnly: r.bindingOnly})
+			Version: h.Version, Mode: h.Mode, Notes: r.notes(h), BinaryBytes: binBytes, LibraryBytes: libBytes, SafetyOnly: r.safetyOnly, BindingOnly: r.bindingOnly,
+			Seconds: r.seconds()})
 		file := filepath.Join(o.Out, r.conf.FileStem()+".txt")
 		if err := writeResults(file, r, h, o); err != nil {
 			return "", err
@@ -589,6 +614,7 @@ func sample(ctx context.Context, runs []*engineRun, o Options, prog *Progress) e
 					label = fmt.Sprintf("warm-up · %s · %s", r.name, w.Name)
 				}
 				prog.tick(label)
+				began := time.Now()
 				var samples []results.Sample
 				var err error
 				switch w.Name {
@@ -611,6 +637,7 @@ func sample(ctx context.Context, runs []*engineRun, o Options, prog *Progress) e
 					samples, err = r.w.Bench(ctx, BenchArgs{Workload: w.Name, PluginDir: o.PluginDir, ABI: o.ABI, TempDir: r.tmp,
 						BenchTimeNS: int64(o.BenchTime), Instances: o.Instances, Bench: o.Bench.String(), SafetyOnly: r.safetyOnly, BindingOnly: r.bindingOnly})
 				}
+				r.spend(w.Name, began)
 				if err != nil {
 					return fmt.Errorf("%s %s: %w", r.name, w.Name, err)
 				}
