@@ -25,7 +25,7 @@ var _ engines.CommandRunner = (*Engine)(nil)
 // binding can send a guest's stdout and stderr only to files: they go to
 // temporary files, copied to cfg.Stdout and cfg.Stderr after _start returns.
 // The call ends when ctx is done through the engine's epoch interruption, as
-// other calls do.
+// other calls do; with Config.NoDeadline nothing interrupts it.
 func (e *Engine) RunCommand(ctx context.Context, wasm []byte, cfg engines.CommandConfig) (engines.CommandResult, error) {
 	var res engines.CommandResult
 	if e.isClosed() {
@@ -66,7 +66,10 @@ func (e *Engine) RunCommand(ctx context.Context, wasm []byte, cfg engines.Comman
 	store := wt.NewStore(e.engine)
 	defer store.Close()
 	store.SetWasi(wasi)
-	if e.ticker == nil {
+	switch {
+	case e.cfg.NoDeadline:
+		// Compiled without epoch checks: nothing can interrupt the run.
+	case e.ticker == nil:
 		flag, err := watch(store)
 		if err != nil {
 			return res, err
@@ -77,7 +80,7 @@ func (e *Engine) RunCommand(ctx context.Context, wasm []byte, cfg engines.Comman
 			e.incrementEpoch()
 		})
 		defer stop()
-	} else {
+	default:
 		store.SetEpochDeadline(never)
 	}
 

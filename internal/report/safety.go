@@ -36,23 +36,28 @@ func (r *Run) safetyPairs() []safetyPair {
 
 // safetyFigure is one row of the price-of-safety comparison.
 type safetyFigure struct {
-	label string
-	kv    []string // the Call figure's keys
+	label  string
+	family string   // familyCall or familySightglass
+	kv     []string // the figure's keys
 }
 
 // safetyFigures are the figures the price-of-safety section compares: the
 // empty call, the host call, the loop and each of the plugin's routes the
-// run measured, through the harness.
+// run measured, through the harness, then the execution of each Sightglass
+// program.
 func (r *Run) safetyFigures() []safetyFigure {
 	fs := []safetyFigure{
-		{"empty call", []string{results.KeyOp, results.OpNoop, results.KeyVia, results.ViaHarness}},
-		{"host call", []string{results.KeyOp, results.OpHostcall, results.KeyVia, results.ViaHarness}},
-		{fmt.Sprintf("loop of %d iterations", results.LoopN), []string{results.KeyOp, results.OpLoop, results.KeyVia, results.ViaHarness}},
+		{"empty call", familyCall, []string{results.KeyOp, results.OpNoop, results.KeyVia, results.ViaHarness}},
+		{"host call", familyCall, []string{results.KeyOp, results.OpHostcall, results.KeyVia, results.ViaHarness}},
+		{fmt.Sprintf("loop of %d iterations", results.LoopN), familyCall, []string{results.KeyOp, results.OpLoop, results.KeyVia, results.ViaHarness}},
 	}
 	for _, g := range r.values(familyCall, results.KeyGuest) {
 		for _, op := range r.values(familyCall, results.KeyOp, results.KeyGuest, g) {
-			fs = append(fs, safetyFigure{g + " " + routeLabel(op), []string{results.KeyGuest, g, results.KeyOp, op, results.KeyVia, results.ViaHarness}})
+			fs = append(fs, safetyFigure{g + " " + routeLabel(op), familyCall, []string{results.KeyGuest, g, results.KeyOp, op, results.KeyVia, results.ViaHarness}})
 		}
+	}
+	for _, p := range r.values(familySightglass, results.KeyProgram) {
+		fs = append(fs, safetyFigure{"Sightglass " + p + " (execute)", familySightglass, []string{results.KeyProgram, p, results.KeyPhase, results.PhaseExecute}})
 	}
 	return fs
 }
@@ -93,7 +98,8 @@ func (s *summary) priceOfSafety() {
 	}
 	s.section("The price of safety", chart, priceOfSafetyChart)
 	s.b.WriteString("Each engine's safe default, whose calls end when their context is done, beside the same engine without that machinery " +
-		"(`<engine>:no-deadline`), measured in the same run with the configurations interleaved; through the harness, under a context that never ends. " +
+		"(`<engine>:no-deadline`), measured in the same run with the configurations interleaved: calls through the harness, under a context that never ends, " +
+		"and the execution of each Sightglass program (between `bench.start` and `bench.end`) under a deadline armed as serve arms one, which the no-deadline configuration runs without. " +
 		"*safe ÷ unguarded* is the ratio of the medians: what the ability to stop a runaway guest costs on each figure.\n\n")
 	s.b.WriteString("**Without a deadline a looping guest hangs the call**: nothing but ending the process stops it, " +
 		"so one bad request takes an instance, and its thread, for good; where the Go runtime cannot preempt the guest's code (wazero's compiler), " +
@@ -102,8 +108,8 @@ func (s *summary) priceOfSafety() {
 	t := table{head: []string{"figure", "engine", "safe (default)", "no deadline", "safe ÷ unguarded"}}
 	for _, f := range r.safetyFigures() {
 		for _, p := range pairs {
-			safe := p.safe.metric("sec/op", familyCall, f.kv...)
-			ung := p.unguarded.metric("sec/op", familyCall, f.kv...)
+			safe := p.safe.metric("sec/op", f.family, f.kv...)
+			ung := p.unguarded.metric("sec/op", f.family, f.kv...)
 			if safe == nil && ung == nil {
 				continue
 			}
@@ -191,8 +197,8 @@ func (r *Run) priceOfSafetySVG() []byte {
 	for _, f := range r.safetyFigures() {
 		g := barGroup{label: f.label}
 		for _, p := range pairs {
-			safe := p.safe.metric("sec/op", familyCall, f.kv...)
-			ung := p.unguarded.metric("sec/op", familyCall, f.kv...)
+			safe := p.safe.metric("sec/op", f.family, f.kv...)
+			ung := p.unguarded.metric("sec/op", f.family, f.kv...)
 			if safe == nil && ung == nil {
 				continue
 			}

@@ -77,3 +77,49 @@ func TestSightglassSection(t *testing.T) {
 		t.Errorf("Sightglass figures listed again outside their section:\n%s", got)
 	}
 }
+
+// TestPriceOfSafetySightglass checks that the price-of-safety section and
+// its chart set each Sightglass program's execution on the safe default
+// beside the no-deadline configuration, with the ratio of the medians.
+func TestPriceOfSafetySightglass(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range []struct {
+		file, config string
+		execute      float64
+	}{{"wazero.txt", "default", 0.030}, {"wazero-no-deadline.txt", "no-deadline", 0.010}} {
+		f, err := os.Create(filepath.Join(dir, c.file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := benchfmt.NewWriter(f)
+		cfg := []benchfmt.Config{{Key: "engine", Value: []byte("wazero"), File: true},
+			{Key: "engine-config", Value: []byte(c.config), File: true}}
+		for i := range 3 {
+			res := &benchfmt.Result{Config: cfg, Name: benchfmt.Name(results.SightglassName("ksp-sort", results.PhaseExecute)),
+				Iters: 1, Values: []benchfmt.Value{{Value: c.execute * (1 + float64(i)*1e-3), Unit: "sec/op"}}}
+			if err := w.Write(res); err != nil {
+				t.Fatal(err)
+			}
+		}
+		f.Close()
+	}
+	if err := Generate(dir); err != nil {
+		t.Fatal(err)
+	}
+	md, err := os.ReadFile(filepath.Join(dir, SummaryFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := string(md)
+	_, section, _ := strings.Cut(got, "## The price of safety")
+	if !strings.Contains(section, "| Sightglass ksp-sort (execute) | wazero | 30.0 ms") || !strings.Contains(section, "| 3.00×") {
+		t.Errorf("the price-of-safety section lacks ksp-sort's execution at 3.00×:\n%s", got)
+	}
+	svg, err := os.ReadFile(filepath.Join(dir, priceOfSafetyChart))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(svg), "Sightglass ksp-sort (execute)") {
+		t.Errorf("%s lacks the Sightglass row", priceOfSafetyChart)
+	}
+}

@@ -91,12 +91,16 @@ func RouteCallName(guest, op string) string {
 
 // PriceOfSafety reports whether the figure called name is one the
 // price-of-safety comparison needs: the empty call, the host call, the loop
-// and the plugin's routes, through the harness. An engine's no-deadline
-// configuration is measured on these alone in a default run.
+// and the plugin's routes, through the harness, and the execution of each
+// Sightglass program. An engine's no-deadline configuration is measured on
+// these alone in a default run.
 func PriceOfSafety(name string) bool {
 	switch name {
 	case CallName(OpNoop, ViaHarness), CallName(OpHostcall, ViaHarness), CallName(OpLoop, ViaHarness):
 		return true
+	}
+	if strings.HasPrefix(name, Sightglass+"/"+KeyProgram+"=") {
+		return strings.HasSuffix(name, "/"+KeyPhase+"="+PhaseExecute)
 	}
 	return strings.HasPrefix(name, Call+"/"+KeyGuest+"=") && strings.HasSuffix(name, "/"+KeyVia+"="+ViaHarness)
 }

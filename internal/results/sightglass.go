@@ -4,6 +4,22 @@ package results
 // programs a run tried and those that did not pass on some engine.
 const SightglassFile = "sightglass.json"
 
+// Keys and phases of a Sightglass figure's name:
+// Sightglass/program=<name>/phase=compile|instantiate|execute.
+const (
+	KeyProgram = "program"
+	KeyPhase   = "phase"
+
+	PhaseCompile     = "compile"
+	PhaseInstantiate = "instantiate"
+	PhaseExecute     = "execute"
+)
+
+// SightglassName is the name of one phase's figure of a program.
+func SightglassName(program, phase string) string {
+	return Name(Sightglass, KeyProgram, program, KeyPhase, phase)
+}
+
 // SightglassRun is sightglass.json: the programs of the Sightglass workload,
 // and every program that failed or was unsupported on an engine (such a
 // program has no figures on that engine).

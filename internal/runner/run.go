@@ -397,7 +397,7 @@ func Run(ctx context.Context, o Options, env Env) (string, error) {
 	for _, name := range o.Engines {
 		conf, _ := catalog.ParseConfiguration(name) // Validate checked it
 		safetyOnly, bindingOnly := slices.Contains(o.SafetyOnly, name), slices.Contains(o.BindingOnly, name)
-		if (safetyOnly || bindingOnly) && len(o.workloadsOf(conf, true)) == 0 {
+		if (safetyOnly || bindingOnly) && len(o.workloadsOf(conf, safetyOnly, bindingOnly)) == 0 {
 			continue
 		}
 		w, err := env.Launch(ctx, name)
@@ -562,14 +562,23 @@ func Run(ctx context.Context, o Options, env Env) (string, error) {
 }
 
 // workloadsOf returns the workloads of a configuration: those the options
-// select, and of them only Call when callOnly (the price-of-safety and the
-// binding-cost figures are all Call figures). The HTTP workload runs
-// engines' defaults only: kspbench serve, which it drives, takes no
+// select, and of them only those its comparison needs when it is measured
+// for one only: Call for the binding-cost figures, Call and Sightglass
+// (whose execute figures) for the price-of-safety ones. The HTTP workload
+// runs engines' defaults only: kspbench serve, which it drives, takes no
 // configuration.
-func (o *Options) workloadsOf(conf catalog.Configuration, callOnly bool) []bench.Workload {
+func (o *Options) workloadsOf(conf catalog.Configuration, safetyOnly, bindingOnly bool) []bench.Workload {
 	ws := o.workloads()
 	return slices.DeleteFunc(ws, func(w bench.Workload) bool {
-		return callOnly && w.Name != results.Call || !conf.IsDefault() && w.Name == results.HTTP
+		switch {
+		case !conf.IsDefault() && w.Name == results.HTTP:
+			return true
+		case bindingOnly:
+			return w.Name != results.Call
+		case safetyOnly:
+			return w.Name != results.Call && w.Name != results.Sightglass
+		}
+		return false
 	})
 }
 
@@ -596,7 +605,7 @@ func sample(ctx context.Context, runs []*engineRun, o Options, prog *Progress) e
 	}
 	total := 0
 	for _, r := range runs {
-		workloads := o.workloadsOf(r.conf, r.partial())
+		workloads := o.workloadsOf(r.conf, r.safetyOnly, r.bindingOnly)
 		warmups := len(slices.DeleteFunc(slices.Clone(workloads), func(w bench.Workload) bool { return !warmedUp(w) }))
 		total += o.Count*len(workloads) + warmups
 	}
@@ -605,7 +614,7 @@ func sample(ctx context.Context, runs []*engineRun, o Options, prog *Progress) e
 		order := shuffled(len(runs), o.Seed, sample)
 		for _, i := range order {
 			r := runs[i]
-			for _, w := range o.workloadsOf(r.conf, r.partial()) {
+			for _, w := range o.workloadsOf(r.conf, r.safetyOnly, r.bindingOnly) {
 				if sample < 0 && !warmedUp(w) {
 					continue // a smoke run warms up only the timed loops
 				}

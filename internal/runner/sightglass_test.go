@@ -114,3 +114,42 @@ func TestSightglassDefaultLeavesOutSlowKernels(t *testing.T) {
 		}
 	}
 }
+
+// TestSightglassSafetyOnly checks that a configuration measured for the
+// price of safety runs the Sightglass programs and keeps their execution
+// alone, and that one measured for the binding cost does not run them.
+func TestSightglassSafetyOnly(t *testing.T) {
+	o := Defaults()
+	o.Engines = []string{"wazero", "wazero:no-deadline", "wasmtime", "wasmtime:direct"}
+	o.SafetyOnly = []string{"wazero:no-deadline"}
+	o.BindingOnly = []string{"wasmtime:direct"}
+	o.Count = 2
+	o.Conformance = false
+	o.Bench, _ = NewFilter("Sightglass/program=ksp-matmul")
+	out, _, _, err := fakeRun(t, o, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	txt, err := os.ReadFile(filepath.Join(out, "wazero-no-deadline.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(txt), "BenchmarkSightglass/program=ksp-matmul/phase=execute "); n != o.Count {
+		t.Errorf("wazero-no-deadline.txt: %d execute samples, want %d:\n%s", n, o.Count, txt)
+	}
+	if strings.Contains(string(txt), "phase=compile") {
+		t.Errorf("wazero-no-deadline.txt keeps a compile figure the comparison does not need:\n%s", txt)
+	}
+	sightglassCalls.Lock()
+	direct := sightglassCalls.n["wasmtime:direct/ksp-matmul"]
+	sightglassCalls.Unlock()
+	if direct != 0 {
+		t.Errorf("the binding-only configuration ran Sightglass %d times", direct)
+	}
+	if _, err := os.Stat(filepath.Join(out, "wasmtime-direct.txt")); err == nil {
+		// the configuration has no figure this filter selects: no file is fine, as is an empty one
+		if b, _ := os.ReadFile(filepath.Join(out, "wasmtime-direct.txt")); strings.Contains(string(b), "Sightglass") {
+			t.Errorf("wasmtime-direct.txt has Sightglass figures:\n%s", b)
+		}
+	}
+}

@@ -13,24 +13,23 @@ import (
 	"github.com/kspbench/kspbench/internal/results"
 )
 
-// Phases of a run, as figure names say them.
+// Phases of a run, as figure names say them (defined in results, which the
+// report reads without this package).
 const (
-	PhaseCompile     = "compile"
-	PhaseInstantiate = "instantiate"
-	PhaseExecute     = "execute"
+	PhaseCompile     = results.PhaseCompile
+	PhaseInstantiate = results.PhaseInstantiate
+	PhaseExecute     = results.PhaseExecute
 )
 
 // Keys of a Sightglass figure's name:
 // Sightglass/program=<name>/phase=<phase>.
 const (
-	KeyProgram = "program"
-	KeyPhase   = "phase"
+	KeyProgram = results.KeyProgram
+	KeyPhase   = results.KeyPhase
 )
 
 // FigureName is the name of one phase's figure of a program.
-func FigureName(program, phase string) string {
-	return results.Name(results.Sightglass, KeyProgram, program, KeyPhase, phase)
-}
+func FigureName(program, phase string) string { return results.SightglassName(program, phase) }
 
 // Result is one run of a program on an engine.
 type Result struct {
