@@ -13,8 +13,10 @@ import (
 // Config configures a Server. Only Engine and PluginsDir are required; every
 // other zero field takes the default its comment names.
 type Config struct {
-	// Engine is the registered name of the engine to run plugins on
-	// (engines.Open); the binary must link it.
+	// Engine is the engine to run plugins on, or one of its configurations
+	// as `kspbench engines` lists them: "wazero", "wazero:no-deadline",
+	// "wasmer:singlepass". The binary must link the engine, unless
+	// Isolation is IsolationProcess.
 	Engine string
 	// PluginsDir holds one folder per plugin (plugin.yml and its wasm).
 	PluginsDir string
@@ -22,7 +24,7 @@ type Config struct {
 	// DefaultDataFile(PluginsDir).
 	DataFile string
 	// CacheDir is the root of the engines' compilation caches; the engine's
-	// cache is CacheDir/<engine>. Default: DefaultCacheDir(DataFile).
+	// cache is CacheDir/<engine>[-<configuration>]. Default: DefaultCacheDir(DataFile).
 	CacheDir string
 	// Kube serves host_k8s_api_call. nil means kube.NewFixture(), the test
 	// double, which the listing, /healthz and the log name as such.

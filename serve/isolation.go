@@ -291,7 +291,7 @@ func (s *Server) startIsolated(ctx context.Context, f *plugindir.Folder) (*procB
 	// The worker's own deadline is later than the server's, so that the
 	// server's kill decides, on every engine alike.
 	load := PluginLoadArgs{Dir: f.Dir, ABI: abiName, DataFile: IsolatedDataFile(s.cfg.DataFile, name),
-		CacheDir: filepath.Join(s.cfg.CacheDir, s.cfg.Engine), CallTimeoutNS: int64(s.cfg.CallTimeout + time.Second),
+		CacheDir: s.cacheDir(), CallTimeoutNS: int64(s.cfg.CallTimeout + time.Second),
 		MaxRequestBytes: uint32(s.cfg.MaxBodyBytes), MaxStorageBytes: s.cfg.StorageMaxBytes, MaxStorageKeys: s.cfg.StorageMaxKeys}
 	return startProcBackend(ctx, spec, load, s.cfg.CallTimeout)
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/kspbench/kspbench/engines"
 	"github.com/kspbench/kspbench/host/kube"
 	"github.com/kspbench/kspbench/host/storage"
+	"github.com/kspbench/kspbench/internal/catalog"
 	"github.com/kspbench/kspbench/manifest"
 	"github.com/kspbench/kspbench/plugindir"
 )
@@ -27,7 +28,8 @@ import (
 // for concurrent use.
 type Server struct {
 	cfg    Config
-	dir    string // PluginsDir, absolute
+	conf   catalog.Configuration // cfg.Engine, parsed
+	dir    string                // PluginsDir, absolute
 	log    *slog.Logger
 	engine engines.Engine
 	info   engines.Info
@@ -79,12 +81,16 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.MaxBodyBytes > int64(^uint32(0)) {
 		return nil, fmt.Errorf("serve: request body limit %d is over the ABI's 4 GiB", cfg.MaxBodyBytes)
 	}
+	conf, err := catalog.ParseConfiguration(cfg.Engine)
+	if err != nil {
+		return nil, fmt.Errorf("serve: engine: %w", err)
+	}
 	cfg = cfg.withDefaults()
 	dir, err := filepath.Abs(cfg.PluginsDir)
 	if err != nil {
 		return nil, fmt.Errorf("serve: plugins folder: %w", err)
 	}
-	s := &Server{cfg: cfg, dir: dir, log: cfg.Logger, kube: cfg.Kube}
+	s := &Server{cfg: cfg, conf: conf, dir: dir, log: cfg.Logger, kube: cfg.Kube}
 	s.bodies.max = cfg.MaxBodyBytesInFlight
 	if st, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -96,18 +102,18 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	} else if !st.IsDir() {
 		return nil, fmt.Errorf("serve: plugins folder[%s] is not a folder", dir)
 	}
-	cacheDir := filepath.Join(cfg.CacheDir, cfg.Engine)
+	cacheDir := s.cacheDir()
 	if err := os.MkdirAll(cacheDir, 0o755); err != nil {
 		return nil, fmt.Errorf("serve: compilation cache: %w", err)
 	}
-	if cfg.Isolation == IsolationProcess && !slices.Contains(engines.Drivers(), cfg.Engine) {
+	if cfg.Isolation == IsolationProcess && !slices.Contains(engines.Drivers(), conf.Engine) {
 		// The workers run the engine; this process needs only its name.
 		if s.info, err = probeWorker(ctx, cfg); err != nil {
 			return nil, fmt.Errorf("serve: %w", err)
 		}
 		s.interruptNote = "by process isolation: a call past its deadline kills the plugin's worker process"
 	} else {
-		if s.engine, err = engines.Open(cfg.Engine, engines.Config{CacheDir: cacheDir}); err != nil {
+		if s.engine, err = engines.Open(conf.Engine, conf.Apply(engines.Config{CacheDir: cacheDir})); err != nil {
 			return nil, fmt.Errorf("serve: %w", err)
 		}
 		s.info = s.engine.Info()
@@ -408,7 +414,10 @@ func (s *Server) relErr(err error) string {
 
 // EngineInfo says which engine serves, as the engine's binding reports it.
 type EngineInfo struct {
-	Name    string `json:"name"`
+	Name string `json:"name"`
+	// Config is the engine's configuration ("default" for its safe
+	// default; `kspbench engines` lists the others).
+	Config  string `json:"config"`
 	Version string `json:"version"`
 	Mode    string `json:"mode"`
 	Notes   string `json:"notes,omitempty"`
@@ -420,8 +429,12 @@ type EngineInfo struct {
 	Isolation string `json:"isolation"`
 }
 
+// cacheDir is the engine configuration's compilation cache: code compiled
+// without deadline checks must not be found by the safe default.
+func (s *Server) cacheDir() string { return filepath.Join(s.cfg.CacheDir, s.conf.FileStem()) }
+
 func (s *Server) engineInfo() EngineInfo {
-	return EngineInfo{Name: s.info.Name, Version: s.info.Version, Mode: s.info.Mode, Notes: s.info.Notes,
+	return EngineInfo{Name: s.info.Name, Config: s.conf.Name, Version: s.info.Version, Mode: s.info.Mode, Notes: s.info.Notes,
 		Interrupt: s.interruptNote, Isolation: s.cfg.Isolation}
 }
 

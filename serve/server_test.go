@@ -509,3 +509,26 @@ func TestGracefulShutdown(t *testing.T) {
 		t.Error("still accepting connections after shutdown")
 	}
 }
+
+// TestEngineConfiguration serves on an engine configuration other than the
+// default: the listing names it, the engine is opened in it (wazero without
+// deadline checks cannot interrupt a call, and says so), its compilation
+// cache is its own, and the plugin answers as on the default.
+func TestEngineConfiguration(t *testing.T) {
+	cache := t.TempDir()
+	ts := newServer(t, Config{Engine: testEngine + ":no-deadline", CacheDir: cache}, clusterMonitorDir)
+	l := ts.listing()
+	if l.Engine.Name != testEngine || l.Engine.Config != "no-deadline" || l.Engine.Interrupt == "supported" {
+		t.Errorf("listing engine %+v, want %s in no-deadline, without interruption", l.Engine, testEngine)
+	}
+	if _, err := os.Stat(filepath.Join(cache, testEngine+"-no-deadline")); err != nil {
+		t.Errorf("the configuration's cache folder: %v", err)
+	}
+	r := ts.do("GET", "/api/plugins/cluster-monitor/status", nil)
+	if r.code != http.StatusOK || !sameJSON(t, r.body, []byte(conformance.SeedStatusJSON)) {
+		t.Errorf("GET /status = %s", r)
+	}
+	if _, err := New(context.Background(), Config{Engine: "wazero:turbo", PluginsDir: t.TempDir()}); err == nil || !strings.Contains(err.Error(), "turbo") {
+		t.Errorf("an unknown configuration: %v, want an error naming it", err)
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -73,7 +74,7 @@ const reexecEnv = "KSPBENCH_SERVE_REEXEC"
 func defineServeFlags(fs *flag.FlagSet) *serveOptions {
 	o := &serveOptions{maxBody: byteSize(4 << 20), maxUpload: byteSize(32 << 20), maxHeader: byteSize(64 << 10), storageBytes: byteSize(64 << 20)}
 	fs.StringVar(&o.abi, "abi", "auto", abiFlagUsage)
-	fs.StringVar(&o.engine, "engine", "wazero", "engine to run plugins on: "+strings.Join(catalog.Names(), ", ")+"; one this binary does not link is run by re-executing the binary that does")
+	fs.StringVar(&o.engine, "engine", "wazero", "engine to run plugins on: "+strings.Join(catalog.Names(), ", ")+", or one of its configurations (engine:config, as `kspbench engines` lists them); one this binary does not link is run by re-executing the binary that does")
 	fs.StringVar(&o.plugins, "plugins", filepath.Join("build", "plugins"), "folder of plugin folders (each a plugin.yml and its wasm; make -C plugins/cluster-monitor install puts one in build/plugins)")
 	fs.StringVar(&o.addr, "addr", "127.0.0.1:4000", "address to listen on; :4000 for every interface, 127.0.0.1:0 for any free port (see --ready-file)")
 	fs.StringVar(&o.data, "data", "", "bbolt file of the plugins' storage (default: kspbench-data.db beside the plugins folder)")
@@ -124,8 +125,12 @@ func (o *serveOptions) validate(args []string) error {
 	if len(args) > 0 {
 		return fmt.Errorf("serve: unexpected argument %q", args[0])
 	}
-	if _, err := catalog.Get(o.engine); err != nil {
+	conf, err := catalog.ParseConfiguration(o.engine)
+	if err != nil {
 		return fmt.Errorf("serve: --engine: %w", err)
+	}
+	if ok, why := conf.RunsOn(runtime.GOOS, runtime.GOARCH); !ok {
+		return fmt.Errorf("serve: --engine: %s", why)
 	}
 	if o.kubeconfig != "" && o.inCluster {
 		return errors.New("serve: --kubeconfig and --in-cluster exclude each other")
@@ -151,7 +156,6 @@ func (o *serveOptions) validate(args []string) error {
 	if o.logFormat != "text" && o.logFormat != "json" {
 		return fmt.Errorf("serve: --log-format: %q is neither text nor json", o.logFormat)
 	}
-	var err error
 	if o.profile, err = parseABI(o.abi); err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
@@ -215,7 +219,8 @@ func serveWith(ctx context.Context, o *serveOptions, args []string, stderr io.Wr
 	}
 	if reexec {
 		root, rootErr := workerbin.RepoRoot()
-		bin, err := workerbin.Find(ctx, o.workers, root, rootErr, o.engine, func(msg string) { logger.Info(msg) })
+		conf, _ := catalog.ParseConfiguration(o.engine) // validate checked it
+		bin, err := workerbin.Find(ctx, o.workers, root, rootErr, conf.Engine, func(msg string) { logger.Info(msg) })
 		if err != nil {
 			return fmt.Errorf("serve: %w", err)
 		}
@@ -271,11 +276,15 @@ func serveWith(ctx context.Context, o *serveOptions, args []string, stderr io.Wr
 // this process for, "" when none did: a binary re-executed for an engine it
 // does not link is an error, not another re-exec.
 func needsReexec(engine string, linked []string, already string) (bool, error) {
-	e, err := catalog.Get(engine)
+	conf, err := catalog.ParseConfiguration(engine)
 	if err != nil {
 		return false, fmt.Errorf("serve: %w", err)
 	}
-	if slices.Contains(linked, engine) {
+	e, err := catalog.Get(conf.Engine)
+	if err != nil {
+		return false, fmt.Errorf("serve: %w", err)
+	}
+	if slices.Contains(linked, conf.Engine) {
 		return false, nil
 	}
 	if already != "" {

@@ -38,6 +38,9 @@ func TestNeedsReexec(t *testing.T) {
 		{"wasmtime", []string{"wasmtime", "wazero"}, "wasmtime", false, ""}, // the re-executed binary links it
 		{"wasmtime", []string{"wazero"}, "wasmtime", false, "re-executed"},  // it does not: no loop
 		{"v8", []string{"wazero"}, "", false, "unknown engine"},
+		{"wazero:no-deadline", []string{"wazero"}, "", false, ""},
+		{"wasmtime:no-deadline", []string{"wazero"}, "", true, ""},
+		{"wazero:turbo", []string{"wazero"}, "", false, "turbo"},
 	} {
 		got, err := needsReexec(tc.engine, tc.linked, tc.already)
 		if got != tc.reexec || (err == nil) != (tc.err == "") || (err != nil && !strings.Contains(err.Error(), tc.err)) {

@@ -111,11 +111,11 @@ func runHTTP(ctx context.Context, r *engineRun, o Options) ([]results.Sample, er
 		bin  string
 		args []string
 	}{
-		{"engine", r.w.Binary(), []string{"serve", "--engine", r.conf.Engine, "--plugins", plugins, "--data", filepath.Join(r.tmp, "http", "data.db"),
+		{"engine", r.w.Binary(), []string{"serve", "--engine", r.conf.ID(), "--plugins", plugins, "--data", filepath.Join(r.tmp, "http", "data.db"),
 			"--cache-dir", filepath.Join(r.tmp, "http", "cache"), "--log-level", "warn", "--abi", cmp.Or(o.ABI, "auto"),
 			// The engines, not serve's process isolation (wasmer's default), are measured.
 			"--isolation", "none"}},
-		{"constant", r.w.Binary(), []string{"serve", "--engine", r.conf.Engine, "--plugins", constant, "--data", filepath.Join(r.tmp, "http", "constant.db"),
+		{"constant", r.w.Binary(), []string{"serve", "--engine", r.conf.ID(), "--plugins", constant, "--data", filepath.Join(r.tmp, "http", "constant.db"),
 			"--cache-dir", filepath.Join(r.tmp, "http", "cache"), "--log-level", "warn", "--abi", "auto", "--isolation", "none"}},
 		{"native", self, append([]string{"native-serve", "--plugin", o.PluginDir}, nativeBodies(ops)...)},
 	}

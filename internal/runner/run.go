@@ -564,15 +564,13 @@ func Run(ctx context.Context, o Options, env Env) (string, error) {
 // workloadsOf returns the workloads of a configuration: those the options
 // select, and of them only those its comparison needs when it is measured
 // for one only: Call for the binding-cost figures, Call and Sightglass
-// (whose execute figures) for the price-of-safety ones. The HTTP workload
-// runs engines' defaults only: kspbench serve, which it drives, takes no
-// configuration.
+// (whose execute figures) for the price-of-safety ones. A configuration
+// named in --engines runs everything, HTTP included (kspbench serve --engine
+// engine:config).
 func (o *Options) workloadsOf(conf catalog.Configuration, safetyOnly, bindingOnly bool) []bench.Workload {
 	ws := o.workloads()
 	return slices.DeleteFunc(ws, func(w bench.Workload) bool {
 		switch {
-		case !conf.IsDefault() && w.Name == results.HTTP:
-			return true
 		case bindingOnly:
 			return w.Name != results.Call
 		case safetyOnly:
