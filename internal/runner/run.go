@@ -113,8 +113,14 @@ func Defaults() Options {
 	}
 	engines := append(append(engs, pairs...), direct...)
 	return Options{Engines: engines, SafetyOnly: pairs, BindingOnly: direct, Bench: f, Count: 10, Seed: 1,
-		BenchTime: 100 * time.Millisecond, Instances: 10, Conformance: true}
+		BenchTime: DefaultBenchTime, Instances: 10, Conformance: true}
 }
+
+// DefaultBenchTime is how long each timed figure runs per sample in a
+// default run: ten samples of 50 ms give each call figure millions of calls
+// and each 1 MiB copy hundreds, and keep the default run within its
+// 10-minute budget on 2 cores (RATIONALE.md, "The default run's budget").
+const DefaultBenchTime = 50 * time.Millisecond
 
 // QuickCount is the samples of a quick run. Six (benchstat's minimum for an
 // interval of the median) does not fit the minute a smoke run may take: on 2
@@ -597,9 +603,10 @@ func (o *Options) workloads() []bench.Workload {
 func sample(ctx context.Context, runs []*engineRun, o Options, prog *Progress) error {
 	timedLoop := func(w bench.Workload) bool { return w.Name == results.Call || w.Name == results.Copy }
 	// Sightglass figures start from scratch every time (compile,
-	// instantiate, execute): nothing to warm up.
+	// instantiate, execute): nothing to warm up. HTTP figures warm up each
+	// server on each route before they measure it (httpTimings).
 	warmedUp := func(w bench.Workload) bool {
-		return w.Name != results.Sightglass && (!o.Quick || timedLoop(w))
+		return w.Name != results.Sightglass && w.Name != results.HTTP && (!o.Quick || timedLoop(w))
 	}
 	total := 0
 	for _, r := range runs {
