@@ -150,7 +150,10 @@ func (c Config) cacheDir(name string) string { return filepath.Join(c.TempDir, "
 // seconds per op, and the Go heap's bytes and allocations per op. (B/op
 // counts only the Go heap: memory a cgo engine allocates in C is not in it.)
 func timed(c Config, name string, body func(n int)) Sample {
-	return measure(c.benchTime(), body).sample(name)
+	d := c.benchTime()
+	r := measureFrom(d, startOf(name), body)
+	remember(name, d, r)
+	return r.sample(name)
 }
 
 func seconds(d time.Duration) Value { return Value{Value: d.Seconds(), Unit: "sec/op"} }

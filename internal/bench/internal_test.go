@@ -49,3 +49,27 @@ func TestMeasureParallelSharesTheOps(t *testing.T) {
 		t.Errorf("%d ops done, want at least the last run's %d", got, r.N)
 	}
 }
+
+// TestMeasureFromAHint checks that a figure measured again starts at the n
+// its last sample predicted, not at 1.
+func TestMeasureFromAHint(t *testing.T) {
+	var runs []int
+	body := func(n int) {
+		runs = append(runs, n)
+		time.Sleep(time.Duration(n) * 20 * time.Microsecond)
+	}
+	const d = 5 * time.Millisecond
+	name := t.Name()
+	calibrated.Delete(name) // -count=N runs this test again in one process
+	first := measureFrom(d, startOf(name), body)
+	remember(name, d, first)
+	if len(runs) < 2 || runs[0] != 1 {
+		t.Fatalf("first sample ran n = %v, want a ramp from 1", runs)
+	}
+	hint := startOf(name)
+	runs = nil
+	second := measureFrom(d, hint, body)
+	if hint < 2 || runs[0] != hint || second.T < d {
+		t.Errorf("second sample ran n = %v lasting %v, want a first run of the predicted %d, lasting at least %v in all", runs, second.T, hint, d)
+	}
+}

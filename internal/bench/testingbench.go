@@ -20,7 +20,12 @@ type result struct {
 // manner of testing.B (which cannot be used here: testing.Benchmark inside a
 // running `go test -bench` deadlocks on the testing package's benchmark lock).
 func measure(d time.Duration, body func(n int)) result {
-	return grow(d, func(n int) result {
+	return measureFrom(d, 1, body)
+}
+
+// measureFrom is measure starting at n = start instead of 1.
+func measureFrom(d time.Duration, start int, body func(n int)) result {
+	return grow(d, start, func(n int) result {
 		var before, after runtime.MemStats
 		runtime.GC()
 		runtime.ReadMemStats(&before)
@@ -35,7 +40,7 @@ func measure(d time.Duration, body func(n int)) result {
 // measureParallel runs n operations shared among procs goroutines: each
 // goroutine calls body(g, next) and does one operation per true next().
 func measureParallel(d time.Duration, procs int, body func(g int, next func() bool)) result {
-	return grow(d, func(n int) result {
+	return grow(d, 1, func(n int) result {
 		var left atomic.Int64
 		left.Store(int64(n))
 		next := func() bool { return left.Add(-1) >= 0 }
@@ -49,10 +54,10 @@ func measureParallel(d time.Duration, procs int, body func(g int, next func() bo
 	})
 }
 
-// grow calls run with n = 1, then with n predicted to last d (at most 100
-// times the previous n), until a run lasts at least d.
-func grow(d time.Duration, run func(n int) result) result {
-	n := 1
+// grow calls run with n = start, then with n predicted to last d (at most
+// 100 times the previous n), until a run lasts at least d.
+func grow(d time.Duration, start int, run func(n int) result) result {
+	n := max(start, 1)
 	for {
 		r := run(n)
 		if r.T >= d || n >= 1e9 {
@@ -77,4 +82,28 @@ func (r result) sample(name string) Sample {
 		s.Values = append(s.Values, Value{Value: float64(r.AllocBytes) / n, Unit: "B/op"}, Value{Value: float64(r.Allocs) / n, Unit: "allocs/op"})
 	}
 	return s
+}
+
+// calibrated holds, per figure name, the n this process last predicted to
+// last the bench time: a figure's next sample starts there instead of at 1,
+// which skips the ramp (1, 100, 10,000, ... each after a GC) that would
+// otherwise cost each sample of each figure about half its bench time again.
+// Every sample still runs until it lasts the bench time.
+var calibrated sync.Map // string → int
+
+// startOf returns the n to start the figure called name at.
+func startOf(name string) int {
+	if n, ok := calibrated.Load(name); ok {
+		return n.(int)
+	}
+	return 1
+}
+
+// remember records the n predicted, from r, to last 1.2 × d.
+func remember(name string, d time.Duration, r result) {
+	if r.N <= 0 || r.T <= 0 {
+		return
+	}
+	n := int(1.2 * float64(d) / (float64(r.T) / float64(r.N)))
+	calibrated.Store(name, min(max(n, 1), 1e9))
 }

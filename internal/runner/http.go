@@ -76,7 +76,7 @@ func (o Options) httpTimings() (duration, warmup time.Duration) {
 	if o.Quick {
 		return 300 * time.Millisecond, 100 * time.Millisecond
 	}
-	return 500 * time.Millisecond, 200 * time.Millisecond
+	return 500 * time.Millisecond, 100 * time.Millisecond
 }
 
 // runHTTP measures one sample of the HTTP figures for one engine: every op

@@ -82,7 +82,7 @@ var sightglassWorkload = bench.Workload{Name: results.Sightglass,
 
 // prepareSightglass finds the workload's programs: those of o.Sightglass, or
 // the built-in kernels written out under tmp (in a default run, without
-// sightglass.SlowKernels), kept when --bench selects a figure of theirs.
+// sightglass.OptInKernels), kept when --bench selects a figure of theirs.
 func prepareSightglass(o Options, tmp string) (*sightglassSet, error) {
 	dir, source := o.Sightglass, o.Sightglass
 	builtin := dir == ""
@@ -97,10 +97,10 @@ func prepareSightglass(o Options, tmp string) (*sightglassSet, error) {
 		return nil, err
 	}
 	if builtin && o.Bench.pattern == "." {
-		// A default run leaves out the slow kernels; --bench Sightglass
-		// runs them.
-		progs = slices.DeleteFunc(progs, func(p sightglass.Program) bool { return slices.Contains(sightglass.SlowKernels, p.Name) })
-		source += " (without " + strings.Join(sightglass.SlowKernels, ", ") + ", which --bench Sightglass adds)"
+		// A default run leaves out the opt-in kernels; --bench
+		// Sightglass runs them.
+		progs = slices.DeleteFunc(progs, func(p sightglass.Program) bool { return slices.Contains(sightglass.OptInKernels, p.Name) })
+		source += " (without " + strings.Join(sightglass.OptInKernels, ", ") + ", which --bench Sightglass adds)"
 	}
 	progs = slices.DeleteFunc(progs, func(p sightglass.Program) bool {
 		return !slices.ContainsFunc([]string{sightglass.PhaseCompile, sightglass.PhaseInstantiate, sightglass.PhaseExecute},

@@ -95,10 +95,10 @@ func TestSightglassLoop(t *testing.T) {
 	}
 }
 
-// TestSightglassDefaultLeavesOutSlowKernels checks that a default run's
-// Sightglass workload leaves out sightglass.SlowKernels, and that selecting
+// TestSightglassDefaultLeavesOutOptInKernels checks that a default run's
+// Sightglass workload leaves out sightglass.OptInKernels, and that selecting
 // the workload brings them back.
-func TestSightglassDefaultLeavesOutSlowKernels(t *testing.T) {
+func TestSightglassDefaultLeavesOutOptInKernels(t *testing.T) {
 	for _, tc := range []struct {
 		pattern string
 		want    bool
@@ -109,8 +109,13 @@ func TestSightglassDefaultLeavesOutSlowKernels(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := slices.Contains(s.run.Programs, sightglass.SlowKernels[0]); got != tc.want {
-			t.Errorf("--bench %s: %s in the programs: %v, want %v (%v)", tc.pattern, sightglass.SlowKernels[0], got, tc.want, s.run.Programs)
+		for _, k := range sightglass.OptInKernels {
+			if got := slices.Contains(s.run.Programs, k); got != tc.want {
+				t.Errorf("--bench %s: %s in the programs: %v, want %v (%v)", tc.pattern, k, got, tc.want, s.run.Programs)
+			}
+		}
+		if !slices.Contains(s.run.Programs, "ksp-crc32") {
+			t.Errorf("--bench %s: the loop-heavy ksp-crc32 is not in the programs %v", tc.pattern, s.run.Programs)
 		}
 	}
 }
