@@ -28,7 +28,7 @@ func defineRunFlags(fs *flag.FlagSet) *runFlags {
 		"and its direct configuration (wasmtime:direct) on the binding-cost figures only")
 	benchRE := fs.String("bench", ".", "regexp per name level, as go test -bench: 'Call' runs a workload, 'Copy/size=64KiB' some of its figures; workloads: "+strings.Join(runner.WorkloadNames(), ", "))
 	fs.IntVar(&o.Count, "count", o.Count, "samples of every figure, per engine")
-	quick := fs.Bool("quick", false, "smoke run: 3 samples (min–max, not intervals: add --count 6 for those), 20ms timings, no conformance suite and no HTTP or Sightglass workload unless --bench names it")
+	quick := fs.Bool("quick", false, "smoke run: 3 samples (min–max, not intervals: add --count 6 for those), 20ms timings, the engines' safe defaults only unless --engines names others, no conformance suite and no HTTP or Sightglass workload unless --bench names it")
 	fs.StringVar(&o.PluginDir, "plugin", "", "plugin folder (plugin.yml and its wasm) to measure; default: plugins/cluster-monitor built from source")
 	fs.StringVar(&o.ABI, "abi", "auto", abiFlagUsage)
 	fs.StringVar(&o.Requests, "requests", "", "requests file for the plugin's routes (method, body, headers, expected status, volatile fields; see README); default: requests.yml beside plugin.yml, else each route and method with an empty body")

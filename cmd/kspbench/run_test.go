@@ -22,6 +22,12 @@ func TestRunFlags(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A smoke run measures the engines' safe defaults only.
+	if o.Count != runner.QuickCount || o.BenchTime != 20*time.Millisecond || o.Conformance ||
+		!slices.Equal(o.Engines, catalog.On(runtime.GOOS, runtime.GOARCH)) || o.SafetyOnly != nil || o.BindingOnly != nil {
+		t.Errorf("--quick gives %+v", o)
+	}
+	// The default run adds the price-of-safety and binding-cost pairs.
 	var pairs, direct []string
 	for _, c := range catalog.SafetyPairs(catalog.On(runtime.GOOS, runtime.GOARCH)) {
 		pairs = append(pairs, c.ID())
@@ -29,10 +35,12 @@ func TestRunFlags(t *testing.T) {
 	for _, c := range catalog.BindingPairs(catalog.On(runtime.GOOS, runtime.GOARCH)) {
 		direct = append(direct, c.ID())
 	}
-	if o.Count != runner.QuickCount || o.BenchTime != 20*time.Millisecond || o.Conformance ||
-		!slices.Equal(o.Engines, append(append(catalog.On(runtime.GOOS, runtime.GOARCH), pairs...), direct...)) ||
+	if o, err = parseRunFlags(nil, &bytes.Buffer{}); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(o.Engines, append(append(catalog.On(runtime.GOOS, runtime.GOARCH), pairs...), direct...)) ||
 		!slices.Equal(o.SafetyOnly, pairs) || !slices.Equal(o.BindingOnly, direct) {
-		t.Errorf("--quick gives %+v", o)
+		t.Errorf("the default run gives %+v", o)
 	}
 	o, err = parseRunFlags([]string{"--quick", "--count", "5", "--engines", "wasmer,wazero"}, &bytes.Buffer{})
 	if err != nil {

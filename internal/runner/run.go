@@ -132,9 +132,18 @@ const QuickCount = 3
 
 // QuickDefaults are the values --quick gives the options the user did not
 // set: QuickCount samples, 20ms per timed figure, 3 instances, no conformance
-// suite.
+// suite, and the engines' safe defaults only (the no-deadline and direct
+// configurations of a default run are left out: each compiles the plugin
+// again, which a one-minute smoke run on 2 cores cannot afford; name them in
+// --engines to measure them).
 func (o *Options) QuickDefaults(set func(flag string) bool) {
 	o.Quick = true
+	if !set("engines") {
+		o.Engines = slices.DeleteFunc(o.Engines, func(e string) bool {
+			return slices.Contains(o.SafetyOnly, e) || slices.Contains(o.BindingOnly, e)
+		})
+		o.SafetyOnly, o.BindingOnly = nil, nil
+	}
 	if !set("count") {
 		o.Count = QuickCount
 	}
