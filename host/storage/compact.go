@@ -61,6 +61,10 @@ var (
 // original or the complete copy under path. On any error the original is
 // kept unchanged.
 func Compact(path string) (Compaction, error) {
+	// bbolt would create a missing file: a mistyped path is an error here.
+	if _, err := os.Stat(path); err != nil {
+		return Compaction{}, fmt.Errorf("storage: compact: %w", err)
+	}
 	db, err := openFile(path, nil)
 	if err != nil {
 		return Compaction{}, err

@@ -263,6 +263,9 @@ func TestCompactRefusesLockedFile(t *testing.T) {
 
 func TestCompact(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "kv.db")
+	if _, err := Compact(path); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("Compact of a missing file: %v, want an error matching os.ErrNotExist", err)
+	}
 	b := mustOpen(t, path)
 	mustSet(t, b, "keep", "a", "1")
 	mustSet(t, b, "keep", "b", "2")
