@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+	"time"
 
 	bolterrors "go.etcd.io/bbolt/errors"
 )
@@ -286,4 +287,41 @@ func TestCompact(t *testing.T) {
 	b = mustOpen(t, path)
 	defer b.Close()
 	checkKept(t, b)
+}
+
+// TestOpenFollowsReplacedFile: a store waiting for the lock of a file that a
+// compaction renames a new file over must end up on the new file, not on the
+// old one, which nothing reads again.
+func TestOpenFollowsReplacedFile(t *testing.T) {
+	dir := t.TempDir()
+	path, next := filepath.Join(dir, "kv.db"), filepath.Join(dir, "next.db")
+	holder := mustOpen(t, path)
+	mustSet(t, holder, "p", "old", "1")
+	opened := make(chan *Bolt)
+	go func() {
+		b, err := Open(path)
+		if err != nil {
+			t.Error(err)
+		}
+		opened <- b
+	}()
+	// Give the waiter time to open the old file and wait for its lock; if it
+	// comes later, it opens the new file directly and the test still holds.
+	time.Sleep(100 * time.Millisecond)
+	replacement := mustOpen(t, next)
+	mustSet(t, replacement, "p", "new", "2")
+	if err := os.Rename(next, path); err != nil {
+		t.Fatal(err)
+	}
+	holder.Close() // the waiter wins the old file's lock, which is no longer at path
+	time.Sleep(50 * time.Millisecond)
+	replacement.Close()
+	b := <-opened
+	if b == nil {
+		return
+	}
+	defer b.Close()
+	if got := mustGet(t, b, "p", "new"); string(got) != "2" {
+		t.Errorf("p/new = %q, want 2: the store opened the replaced file", got)
+	}
 }
