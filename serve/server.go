@@ -153,6 +153,11 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		s.log.Info("kubernetes", "backend", s.kube.Backend())
 	}
 	s.log.Info("storage", "file", cfg.DataFile)
+	if c := s.store.Compaction(); c.Err != nil {
+		s.log.Warn("storage: compaction at open failed; the uncompacted file is kept and in use", "file", cfg.DataFile, "error", c.Err)
+	} else if c.Before > 0 {
+		s.log.Info("storage: compacted at open: deleted data's space given back", "file", cfg.DataFile, "bytes_before", c.Before, "bytes_after", c.After)
+	}
 	if cfg.Token == "" {
 		s.log.Warn("management API disabled: no token (set --token or KSPBENCH_TOKEN to enable it)")
 	} else {

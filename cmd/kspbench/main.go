@@ -68,6 +68,7 @@ var commands = []command{
 	{name: "workers", args: "[--out DIR] [--engines LIST]", short: "build the worker binary of every engine (and the libraries they load) into a folder", long: workersLong, example: workersExample, noArgs: true, flags: runWorkers},
 	{name: "version", short: "print kspbench's version: the module version and, where recorded, the commit", long: versionLong, example: versionExample, noArgs: true, flags: runVersion},
 	{name: "attack", args: "--url URL [flags]", short: "check a live serve on loopback survives slow bodies, idle connections and keeps acknowledged writes", long: attackLong, example: attackExample, noArgs: true, flags: runAttack},
+	{name: "compact", args: "--data FILE", short: "give back the space deleted data left in serve's storage file (which serve does at start when half of it is free)", long: compactLong, example: compactExample, noArgs: true, flags: runCompact},
 	{name: "serve", args: "[flags]", short: "serve plugins over HTTP on one engine (the plugin host of the seed README)", long: serveLong, example: serveExample, flags: runServe},
 }
 

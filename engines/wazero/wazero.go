@@ -336,8 +336,18 @@ func (in *instance) Function(name string) engines.Function {
 	return f
 }
 
+// Close closes the module; when its memory grew past releaseThreshold, it
+// also asks for the memory to go back to the OS (release.go).
 func (in *instance) Close(ctx context.Context) error {
-	return in.mod.Close(ctx)
+	var size uint32
+	if in.mem.Memory != nil {
+		size = in.mem.Memory.Size()
+	}
+	err := in.mod.Close(ctx)
+	if size >= releaseThreshold {
+		heapRelease.request()
+	}
+	return err
 }
 
 // Read, Write and Allocate make *instance an abi.Guest.

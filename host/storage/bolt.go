@@ -20,29 +20,54 @@ const OpenTimeout = time.Second
 // Set and Delete is a committed, synced transaction, so a value is durable
 // once the call returns.
 type Bolt struct {
-	db   *bolt.DB
-	path string
+	db        *bolt.DB
+	path      string
+	compacted Compaction
 }
 
 var _ QuotaStore = (*Bolt)(nil)
 
 // Open opens the bbolt file at path, creating it (mode 0600) when absent.
+// When at least half of an existing file (and at least 4 MiB) is free space,
+// Open first compacts it as Compact does, so the file gives back what deleted
+// data held; Compaction says what it did.
 //
 // # Errors
 //
 // bbolt locks the file for one writer. When another process (or another Bolt
 // in this process) holds the lock, Open fails after OpenTimeout with an error
-// that names the file, instead of waiting for ever.
+// that names the file, instead of waiting for ever. A compaction that fails
+// does not fail Open: the original file is kept and opened.
 func Open(path string) (*Bolt, error) {
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: OpenTimeout})
-	if errors.Is(err, bolterrors.ErrTimeout) {
-		return nil, fmt.Errorf("storage: open file[%s]: still locked by another process or store after %s: %w", path, OpenTimeout, err)
-	}
+	db, err := openFile(path, nil)
 	if err != nil {
-		return nil, fmt.Errorf("storage: open file[%s]: %w", path, err)
+		return nil, err
 	}
-	return &Bolt{db: db, path: path}, nil
+	b := &Bolt{db: db, path: path}
+	removeLeftovers(path)
+	size, err := fileSize(path)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("storage: open: %w", err)
+	}
+	worth, err := worthCompacting(db, size)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("storage: open file[%s]: read its free space: %w", path, err)
+	}
+	if worth {
+		if dst, c, err := compact(db, path, size); err != nil {
+			b.compacted = Compaction{Before: size, After: size, Err: err}
+		} else {
+			b.db, b.compacted = dst, c
+		}
+	}
+	return b, nil
 }
+
+// Compaction returns what Open's compaction of the file did; the zero value
+// when the file was not worth compacting.
+func (b *Bolt) Compaction() Compaction { return b.compacted }
 
 // Path returns the file the store was opened on.
 func (b *Bolt) Path() string { return b.path }
