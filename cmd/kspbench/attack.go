@@ -94,13 +94,13 @@ func pluginsArg(args []string) (string, []string) {
 	for i := 0; i < len(args); i++ {
 		a := args[i]
 		switch {
-		case a == "--plugins" || a == "-plugins":
+		case a == "--plugins":
 			if i+1 < len(args) {
 				plugins = args[i+1]
 				i++
 			}
-		case strings.HasPrefix(a, "--plugins=") || strings.HasPrefix(a, "-plugins="):
-			plugins = a[strings.Index(a, "=")+1:]
+		case strings.HasPrefix(a, "--plugins="):
+			plugins = strings.TrimPrefix(a, "--plugins=")
 		default:
 			rest = append(rest, a)
 		}
