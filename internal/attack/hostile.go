@@ -294,7 +294,9 @@ func RunHostile(ctx context.Context, h Hostile) (Result, error) {
 		st, ok, why := r.settle(ctx, first, measured)
 		switch {
 		case !ok:
-			stats = append(stats, "not measured: "+why)
+			if round == 0 {
+				stats = append(stats, "not measured: "+why)
+			}
 		case !measured:
 			first, measured = st, true
 			stats = append(stats, fmt.Sprintf("round 1: %s", st))
