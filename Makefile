@@ -68,15 +68,15 @@ clean:
 # ---------------------------------------------------------------------------
 # CI workflows (.github/workflows) and their local twins.
 
-.PHONY: lint-workflows ci-conformance ci-bench
+.PHONY: lint-workflows ci-conformance ci-bench ci-attack fuzz
 
 ## lint-workflows: actionlint (pinned in go.mod's tool block) on .github/workflows; it runs shellcheck on
 ## every `run:` script when shellcheck is on PATH. The ci-* recipes below are shellchecked too.
 lint-workflows:
 	$(GO) tool actionlint
 	@if command -v shellcheck >/dev/null 2>&1; then \
-		echo "shellcheck: recipes of ci-conformance and ci-bench"; \
-		$(MAKE) -s -n ci-conformance ci-bench | shellcheck -s sh -; \
+		echo "shellcheck: recipes of ci-conformance, ci-bench, ci-attack and fuzz"; \
+		$(MAKE) -s -n ci-conformance ci-bench ci-attack fuzz | shellcheck -s sh -; \
 	else \
 		echo "lint-workflows: shellcheck not on PATH, so run: scripts were not shellchecked (apt-get install shellcheck)"; \
 	fi
@@ -166,3 +166,62 @@ ci-bench:
 		{ echo "== $${name%.txt}"; $(GO) tool benchstat -ignore kspbench-version "base=$$dir/base-$(ROUNDS)/$$name" "head=$$f"; echo; } >> "$$dir/compare.txt"; \
 	done; \
 	cat "$$dir/compare.txt"
+
+ENGINE ?= wazero
+ATTACK_DIR ?= build/ci-attack
+## ATTACK_ROUNDS: kills of the --kill9 run and rounds of the --hostile run.
+ATTACK_ROUNDS ?= 3
+# The plugin's make, through a variable: a recipe line naming $$(MAKE) itself runs even under make -n, which
+# lint-workflows uses to shellcheck this recipe.
+PLUGIN_MAKE = $(MAKE)
+
+## ci-attack: the attack workflow's job for ENGINE (default wazero) on this machine, in $(ATTACK_DIR)/ENGINE:
+## builds kspbench and the engine's worker binary, installs the cluster-monitor plugin, starts `kspbench serve
+## --engine ENGINE` in the background and runs `kspbench attack --url` against it (slow bodies, idle
+## connections, acknowledged writes), then `kspbench attack --kill9` and `--hostile`, each with a serve child of
+## its own. Each run's JSON report is written beside the server's log; the target fails when any run finds a
+## violation, after all three have run.
+ci-attack:
+	@set -u; \
+	dir="$(CURDIR)/$(ATTACK_DIR)/$(ENGINE)"; bin="$$dir/bin/kspbench"; \
+	rm -rf "$$dir"; mkdir -p "$$dir/bin"; \
+	echo "ci-attack: $(ENGINE) in $$dir"; \
+	$(GO) build -o "$$bin" ./cmd/kspbench || exit 1; \
+	"$$bin" workers --out "$$dir/bin" --engines "$$(echo "$(ENGINE)" | cut -d: -f1)" || exit 1; \
+	$(PLUGIN_MAKE) -s -C plugins/cluster-monitor install PLUGINS_DIR="$$dir/plugins" || exit 1; \
+	set -- --engine "$(ENGINE)" --plugins "$$dir/plugins" --workers "$$dir/bin"; \
+	"$$bin" serve "$$@" --data "$$dir/live.db" --addr 127.0.0.1:0 --ready-file "$$dir/ready" 2> "$$dir/serve.log" & \
+	pid=$$!; \
+	trap 'kill "$$pid" 2>/dev/null || true' EXIT; \
+	i=0; until [ -s "$$dir/ready" ]; do \
+		if ! kill -0 "$$pid" 2>/dev/null || [ "$$i" -ge 600 ]; then echo "ci-attack: kspbench serve did not start:" >&2; tail -n 50 "$$dir/serve.log" >&2; exit 1; fi; \
+		i=$$((i + 1)); sleep 0.2; \
+	done; \
+	failed=""; \
+	echo "== kspbench attack --url http://$$(cat "$$dir/ready") (serve --engine $(ENGINE))"; \
+	"$$bin" attack --url "http://$$(cat "$$dir/ready")" > "$$dir/attack-url.json" || failed="$$failed url"; \
+	cat "$$dir/attack-url.json"; \
+	kill -INT "$$pid"; wait "$$pid" || true; \
+	if grep -q panic "$$dir/serve.log"; then echo "ci-attack: the live server's log has a panic:" >&2; grep -n -A5 panic "$$dir/serve.log" >&2; failed="$$failed url"; fi; \
+	echo "== kspbench attack --kill9 $(ATTACK_ROUNDS)"; \
+	"$$bin" attack --kill9 $(ATTACK_ROUNDS) --serve-args "$$* --data $$dir/kill9.db" > "$$dir/attack-kill9.json" || failed="$$failed kill9"; \
+	cat "$$dir/attack-kill9.json"; \
+	echo "== kspbench attack --hostile $(ATTACK_ROUNDS)"; \
+	"$$bin" attack --hostile $(ATTACK_ROUNDS) --serve-args "$$*" > "$$dir/attack-hostile.json" || failed="$$failed hostile"; \
+	cat "$$dir/attack-hostile.json"; \
+	if [ -n "$$failed" ]; then echo "ci-attack: $(ENGINE): violations in:$$failed (reports in $$dir)" >&2; exit 1; fi; \
+	echo "ci-attack: $(ENGINE) held every attack; reports in $$dir"
+
+## FUZZTIME: how long `make fuzz` runs each fuzz target.
+FUZZTIME ?= 20s
+
+## fuzz: a short fuzzing run of every fuzz target of the module (every `func FuzzX` of a _test.go file), one at
+## a time, FUZZTIME each: go test -fuzz takes one target per run. `make test` already runs their committed corpora.
+fuzz:
+	@set -eu; \
+	git grep -l '^func Fuzz' -- '*_test.go' | while read -r f; do \
+		sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*/\1/p' "$$f" | while read -r name; do \
+			echo "$(GO) test -run '^$$' -fuzz '^$$name\$$' -fuzztime $(FUZZTIME) ./$$(dirname "$$f")"; \
+			$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) "./$$(dirname "$$f")" || exit 1; \
+		done || exit 1; \
+	done

@@ -9,6 +9,8 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -38,11 +40,12 @@ func serveChild(args []string) error {
 	data := fs.String("data", "", "")
 	addr := fs.String("addr", "", "")
 	ready := fs.String("ready-file", "", "")
+	callTimeout := fs.Duration("call-timeout", 0, "")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	ctx := context.Background()
-	srv, err := newServer(ctx, *plugins, *data)
+	srv, err := newServer(ctx, *plugins, *data, *callTimeout)
 	if err != nil {
 		return err
 	}
@@ -56,8 +59,8 @@ func serveChild(args []string) error {
 	return srv.Serve(ctx, ln)
 }
 
-func newServer(ctx context.Context, plugins, data string) (*serve.Server, error) {
-	return serve.New(ctx, serve.Config{Engine: "wazero", PluginsDir: plugins, DataFile: data,
+func newServer(ctx context.Context, plugins, data string, callTimeout time.Duration) (*serve.Server, error) {
+	return serve.New(ctx, serve.Config{Engine: "wazero", PluginsDir: plugins, DataFile: data, CallTimeout: callTimeout,
 		Isolation: serve.IsolationNone, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Conn: serve.ConnLimits{ReadTimeout: 2 * time.Second}})
 }
@@ -107,7 +110,7 @@ func TestRun(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	plugins := pluginsDir(t, ctx)
-	srv, err := newServer(ctx, plugins, filepath.Join(t.TempDir(), "data.db"))
+	srv, err := newServer(ctx, plugins, filepath.Join(t.TempDir(), "data.db"), 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -156,6 +159,52 @@ func TestDurability(t *testing.T) {
 	t.Log(res.Notes)
 	for _, v := range res.Violations {
 		t.Error(v)
+	}
+}
+
+// TestHostile runs the hostile-guest check on a serve child process (this
+// test binary, wazero in process) and expects it to hold: every misbehaving
+// route answered its class, the well-behaved plugin unharmed, no growth.
+func TestHostile(t *testing.T) {
+	if raceDetector {
+		// The serve child is this binary, so wazero runs instrumented: a
+		// guest growing its memory page by page outlives a short call
+		// timeout, and unbounded recursion, which wazero's stack follows on
+		// the heap, went on for more than 10 s past a 300 ms one (measured,
+		// 2 shared cores). kspbench attack --hostile, uninstrumented, runs in
+		// the attack workflow on every engine.
+		t.Skip("the serve child would run under the race detector, too slow for the call timeouts of a fast test")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	plugins := pluginsDir(t, ctx)
+	res, err := attack.RunHostile(ctx, attack.Hostile{
+		Command:   []string{os.Args[0], "--data", filepath.Join(t.TempDir(), "data.db")},
+		Env:       []string{"KSPBENCH_ATTACK_CHILD=1"},
+		PluginDir: filepath.Join(plugins, "cluster-monitor"),
+		// Short, to keep the test fast: the endless guests cost one call
+		// timeout per call in turn.
+		CallTimeout: 300 * time.Millisecond, Rounds: 2, Concurrency: 3, Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Log(res.Notes)
+	for _, v := range res.Violations {
+		t.Error(v)
+	}
+	// Every route was attacked and answered its class: the notes count the
+	// answers per route (2 rounds × (2 + 3) calls).
+	for _, want := range []string{
+		"GET hostile-edge/trap map[502:10]", "GET hostile-edge/loop map[", "504:", "POST hostile-edge/grow map[413:10]",
+		"POST hostile-alloc/echo map[502:10]", "GET hostile-alloc/reentrant map[502:10]", "POST hostile-sleep/poll map[",
+		"records acknowledged and kept",
+	} {
+		if !strings.Contains(res.Notes, want) {
+			t.Errorf("notes lack %q", want)
+		}
+	}
+	if runtime.GOOS == "linux" && !strings.Contains(res.Notes, "round 2: ") {
+		t.Errorf("notes lack the second round's measurement of the server")
 	}
 }
 

@@ -70,7 +70,7 @@ func RunDurability(ctx context.Context, d Durability) (Result, error) {
 	client := &http.Client{Timeout: 5 * time.Second}
 	defer client.CloseIdleConnections()
 	for round := range d.Kills + 1 {
-		srv, err := startChild(ctx, d, round)
+		srv, err := startChild(ctx, d.Command, d.Env, filepath.Join(d.Dir, fmt.Sprintf("ready-%d", round)))
 		if err != nil {
 			return res, err
 		}
@@ -148,19 +148,24 @@ type child struct {
 	cmd    *exec.Cmd
 	addr   string
 	exited chan error
+	// stderr is the child's standard error; read it only once exited has
+	// delivered (the copying goroutine writes it until then).
+	stderr *bytes.Buffer
 }
 
-func startChild(ctx context.Context, d Durability, round int) (*child, error) {
-	ready := filepath.Join(d.Dir, fmt.Sprintf("ready-%d", round))
-	args := append(append([]string{}, d.Command[1:]...), "--addr", "127.0.0.1:0", "--ready-file", ready)
-	cmd := exec.Command(d.Command[0], args...)
-	cmd.Env = append(os.Environ(), d.Env...)
+// startChild starts command with "--addr 127.0.0.1:0 --ready-file ready"
+// appended and env added to this process's environment, and waits until the
+// server has written its address to ready.
+func startChild(ctx context.Context, command, env []string, ready string) (*child, error) {
+	args := append(append([]string{}, command[1:]...), "--addr", "127.0.0.1:0", "--ready-file", ready)
+	cmd := exec.Command(command[0], args...)
+	cmd.Env = append(os.Environ(), env...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("attack: start server: %w", err)
 	}
-	c := &child{cmd: cmd, exited: make(chan error, 1)}
+	c := &child{cmd: cmd, exited: make(chan error, 1), stderr: &stderr}
 	go func() { c.exited <- cmd.Wait() }()
 	deadline := time.After(2 * time.Minute)
 	for {
@@ -183,6 +188,17 @@ func startChild(ctx context.Context, d Durability, round int) (*child, error) {
 			return nil, ctx.Err()
 		case <-time.After(20 * time.Millisecond):
 		}
+	}
+}
+
+// alive reports whether the process has not exited.
+func (c *child) alive() bool {
+	select {
+	case err := <-c.exited:
+		c.exited <- err // keep it for kill and stop
+		return false
+	default:
+		return true
 	}
 }
 
