@@ -53,14 +53,7 @@ func TestSightglassSection(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, results.SightglassFile), b, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := Generate(dir); err != nil {
-		t.Fatal(err)
-	}
-	md, err := os.ReadFile(filepath.Join(dir, SummaryFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := string(md)
+	got := summaryOf(t, dir)
 	for _, want := range []string{
 		"## Sightglass",
 		"### execute",
@@ -103,14 +96,7 @@ func TestPriceOfSafetySightglass(t *testing.T) {
 		}
 		f.Close()
 	}
-	if err := Generate(dir); err != nil {
-		t.Fatal(err)
-	}
-	md, err := os.ReadFile(filepath.Join(dir, SummaryFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := string(md)
+	got := summaryOf(t, dir)
 	_, section, _ := strings.Cut(got, "## The price of safety")
 	if !strings.Contains(section, "| Sightglass ksp-sort (execute) | wazero | 30.0 ms") || !strings.Contains(section, "| 3.00×") {
 		t.Errorf("the price-of-safety section lacks ksp-sort's execution at 3.00×:\n%s", got)
@@ -122,4 +108,17 @@ func TestPriceOfSafetySightglass(t *testing.T) {
 	if !strings.Contains(string(svg), "Sightglass ksp-sort (execute)") {
 		t.Errorf("%s lacks the Sightglass row", priceOfSafetyChart)
 	}
+}
+
+// summaryOf runs Generate on the run folder dir and returns its summary.
+func summaryOf(t *testing.T, dir string) string {
+	t.Helper()
+	if err := Generate(dir); err != nil {
+		t.Fatal(err)
+	}
+	md, err := os.ReadFile(filepath.Join(dir, SummaryFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(md)
 }
