@@ -125,6 +125,12 @@ func Load(ctx context.Context, eng engines.Engine, wasm []byte, spec Spec) (*Plu
 	_, hasInit := exports.Lookup(abi.ExportInitialize)
 	_, hasDealloc := exports.Lookup(abi.ExportDeallocate)
 	hasDealloc = hasDealloc && profile.CallsDeallocate
+	if empty, err := wasmbin.EmptyFunction(wasm, abi.ExportDeallocate); hasDealloc && err == nil && empty {
+		// A deallocate with an empty body (a bump allocator's) does
+		// nothing: calling it would cost an engine call per request with a
+		// body (a few microseconds through wasmtime-go) for no effect.
+		hasDealloc = false
+	}
 	var entrypoint string
 	var notes []string
 	if profile.RunsEntrypoint && spec.Entrypoint != "" {

@@ -23,6 +23,8 @@ type pool struct {
 	// for them. changed is closed and replaced whenever abandoned changes.
 	abandoned int
 	changed   chan struct{}
+
+	deadlines watchdog
 }
 
 func (q *pool) init(max int) {
@@ -156,11 +158,12 @@ func (q *pool) close(ctx context.Context) error {
 }
 
 // Call serves body with handler on a pooled instance, under the plugin's call
-// deadline. An instance that fails is discarded and the next call gets a new
+// deadline (kept by the pool's watchdog). An instance that fails is discarded and the next call gets a new
 // one.
 func (p *Plugin) Call(ctx context.Context, handler string, body []byte) ([]byte, error) {
-	ctx, cancel := context.WithTimeout(ctx, p.limits.CallTimeout)
-	defer cancel()
+	call := p.pool.deadlines.start(ctx, p.limits.CallTimeout)
+	defer call.finish()
+	ctx = call
 	i, err := p.acquire(ctx)
 	if err != nil {
 		return nil, err

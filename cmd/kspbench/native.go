@@ -29,9 +29,15 @@ func runNativeServe(fs *flag.FlagSet) action {
 	dir := fs.String("plugin", "", "plugin folder whose answers to serve")
 	addr := fs.String("addr", "127.0.0.1:0", "address to listen on")
 	ready := fs.String("ready-file", "", "once listening, write the bound address to this file")
+	cpuProfile := fs.String("cpuprofile", "", "write a Go CPU profile of the server to this file, for `go tool pprof` (a debugging aid, as serve's)")
 	bodies := bodyFlags{}
 	fs.Var(bodies, "body", "ROUTE=BODY: the body whose answer a POST/PUT/PATCH route serves (repeatable); routes without one serve GET only")
 	return func(ctx context.Context, inv *invocation) error {
+		stop, err := startCPUProfile(*cpuProfile)
+		if err != nil {
+			return fmt.Errorf("native-serve: %w", err)
+		}
+		defer stop()
 		return nativeserve.Serve(ctx, inv.stderr, nativeserve.Options{PluginDir: *dir, Addr: *addr, ReadyFile: *ready, Bodies: bodies})
 	}
 }

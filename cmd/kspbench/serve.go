@@ -12,6 +12,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -58,6 +59,7 @@ type serveOptions struct {
 	isolation     string
 	logFormat     string
 	logLevel      slog.Level
+	cpuProfile    string
 }
 
 // tokenEnv is the environment variable that holds the management token when
@@ -105,6 +107,7 @@ func defineServeFlags(fs *flag.FlagSet) *serveOptions {
 	fs.StringVar(&o.isolation, "isolation", "", "where plugins run: process (each plugin in a worker process of its own, killed at a call's deadline and restarted when it dies; storage in <data>.<plugin>.db) or none (in this process); default: process for wasmer, which cannot interrupt a call, none otherwise")
 	fs.StringVar(&o.logFormat, "log-format", "text", "log format on stderr: text or json")
 	fs.TextVar(&o.logLevel, "log-level", slog.LevelInfo, "least level logged: debug, info, warn, error (request lines are info; 5xx are warn)")
+	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a Go CPU profile of the whole serve process (from the start to shutdown) to this file, for `go tool pprof`; a debugging aid")
 	return o
 }
 
@@ -234,6 +237,13 @@ func serveWith(ctx context.Context, o *serveOptions, args []string, stderr io.Wr
 
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// Started after any re-execution (the child profiles itself); stopped
+	// after the server has closed.
+	stopProfile, err := startCPUProfile(o.cpuProfile)
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	defer stopProfile()
 	if o.tokenFromFlag {
 		logger.Warn("management token given by --token, which other users can see in the process list; prefer " + tokenEnv)
 	}
@@ -346,4 +356,26 @@ func (b *byteSize) Set(s string) error {
 	}
 	*b = byteSize(n * mult)
 	return nil
+}
+
+// startCPUProfile starts a Go CPU profile into path, for `go tool pprof`, and
+// returns the function that stops it; with path "" it does nothing. serve
+// and native-serve take it as --cpuprofile, to compare the two servers'
+// costs per request under the same load.
+func startCPUProfile(path string) (stop func(), err error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("--cpuprofile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("--cpuprofile %s: %w (is another profile running?)", path, err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
 }

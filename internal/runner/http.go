@@ -80,10 +80,16 @@ func (o Options) httpTimings() (duration, warmup time.Duration) {
 }
 
 // runHTTP measures one sample of the HTTP figures for one engine: every op
-// against the engine's server, then against the native ceiling. The native
-// server and the load generator are the engine's kspbench binary too (any
-// kspbench binary has those commands), each in a process of its own.
-func runHTTP(ctx context.Context, r *engineRun, o Options) ([]results.Sample, error) {
+// against the engine's server, the constant server and the native ceiling.
+// The native server and the load generator are the engine's kspbench binary
+// too (any kspbench binary has those commands), each in a process of its own.
+//
+// The order rotates with the sample number: the servers by one place per
+// sample, the routes reversed every other sample. A server measured first
+// or last in a sample meets a machine in another state (caches, other
+// processes' bursts, the CPU's clock), and a fixed order would put that
+// bias into one figure, and into the ratios between them, every time.
+func runHTTP(ctx context.Context, r *engineRun, o Options, sample int) ([]results.Sample, error) {
 	self := r.w.Binary()
 	forced, err := profileOf(o.ABI)
 	if err != nil {
@@ -118,6 +124,12 @@ func runHTTP(ctx context.Context, r *engineRun, o Options) ([]results.Sample, er
 		{"constant", r.w.Binary(), []string{"serve", "--engine", r.conf.ID(), "--plugins", constant, "--data", filepath.Join(r.tmp, "http", "constant.db"),
 			"--cache-dir", filepath.Join(r.tmp, "http", "cache"), "--log-level", "warn", "--abi", "auto", "--isolation", "none"}},
 		{"native", self, append([]string{"native-serve", "--plugin", o.PluginDir}, nativeBodies(ops)...)},
+	}
+	rot := ((sample % len(servers)) + len(servers)) % len(servers) // sample is -1 for a warm-up
+	servers = append(servers[rot:], servers[:rot]...)
+	if sample%2 != 0 {
+		ops = slices.Clone(ops)
+		slices.Reverse(ops)
 	}
 	for _, s := range servers {
 		sops := ops

@@ -642,7 +642,7 @@ func sample(ctx context.Context, runs []*engineRun, o Options, prog *Progress) e
 				var err error
 				switch w.Name {
 				case results.HTTP:
-					samples, err = runHTTP(ctx, r, o)
+					samples, err = runHTTP(ctx, r, o, sample)
 				case results.Sightglass:
 					samples, err = runSightglass(ctx, r, o.sightglass, prog)
 				case results.Route:

@@ -588,3 +588,89 @@ func Exports(wasm []byte) ([]Export, error) {
 	}
 	return out, nil
 }
+
+// sectionCode is the id of the code section, which EmptyFunction reads.
+const sectionCode = 10
+
+// EmptyFunction reports whether the function the module exports as name is
+// defined by the module (not imported) with an empty body: no locals and no
+// instructions, so that calling it has no effect but the call's own cost.
+// A bump allocator's deallocate is such a function. It reports false, with
+// no error, for a name that is not an exported function.
+func EmptyFunction(wasm []byte, name string) (bool, error) {
+	imported := 0
+	if err := walkWith(wasm, func(*memLimits) {}, func(_, _ string, kind byte, _ uint32) {
+		if kind == 0 {
+			imported++
+		}
+	}); err != nil {
+		return false, err
+	}
+	target := -1 // index among the module's own functions (the code section's)
+	r := reader{b: wasm, off: headerSize}
+	for r.off < len(wasm) {
+		id := r.byte()
+		size, err := r.u32()
+		if err != nil {
+			return false, fmt.Errorf("section %d: %w", id, err)
+		}
+		if uint64(size) > uint64(len(wasm)-r.off) {
+			return false, fmt.Errorf("%w: section %d runs past the end of the module", ErrMalformed, id)
+		}
+		end := r.off + int(size)
+		sec := reader{b: wasm[:end], off: r.off}
+		r.off = end
+		switch id {
+		case sectionExport:
+			n, err := sec.u32()
+			if err != nil {
+				return false, fmt.Errorf("export section: %w", err)
+			}
+			for i := range n {
+				en, err := sec.name()
+				if err != nil {
+					return false, fmt.Errorf("export %d: %w", i, err)
+				}
+				kind := sec.byte()
+				index, err := sec.u32()
+				if err != nil {
+					return false, fmt.Errorf("export %d (%s): %w", i, en, err)
+				}
+				if en == name {
+					if kind != 0 || int(index) < imported {
+						return false, nil
+					}
+					target = int(index) - imported
+				}
+			}
+		case sectionCode:
+			if target < 0 {
+				return false, nil
+			}
+			n, err := sec.u32()
+			if err != nil {
+				return false, fmt.Errorf("code section: %w", err)
+			}
+			for i := range int(n) {
+				bodySize, err := sec.u32()
+				if err != nil {
+					return false, fmt.Errorf("code section: body %d: %w", i, err)
+				}
+				if uint64(bodySize) > uint64(end-sec.off) {
+					return false, fmt.Errorf("%w: code section: body %d runs past its section", ErrMalformed, i)
+				}
+				if i == target {
+					// No local declarations (a count of 0), then end.
+					body := wasm[sec.off : sec.off+int(bodySize)]
+					return string(body) == "\x00\x0b", nil
+				}
+				sec.off += int(bodySize)
+			}
+			return false, nil
+		}
+		if sec.err != nil {
+			return false, fmt.Errorf("section %d: %w", id, sec.err)
+		}
+	}
+	return false, nil
+}

@@ -307,3 +307,36 @@ func TestImports(t *testing.T) {
 		t.Error("no error for bytes that are not a module")
 	}
 }
+
+func TestEmptyFunction(t *testing.T) {
+	// env.f imported (function 0), then "empty" (1) with an empty body and
+	// "nop" (2) whose body holds one instruction: the import shifts the
+	// indexes of the code section's bodies.
+	m := module(typeSec,
+		section(2, cat([]byte{0x01}, name("env"), name("f"), []byte{0x00, 0x00})...),
+		section(3, 0x02, 0x00, 0x00),
+		section(7, cat([]byte{0x03}, name("empty"), []byte{0x00, 0x01}, name("nop"), []byte{0x00, 0x02}, name("imp"), []byte{0x00, 0x00})...),
+		section(10, 0x02, 0x02, 0x00, 0x0b, 0x03, 0x00, 0x01, 0x0b))
+	for _, tc := range []struct {
+		wasm []byte
+		name string
+		want bool
+	}{
+		{m, "empty", true},
+		{m, "nop", false},     // a body with an instruction
+		{m, "imp", false},     // an import: its body is not the module's
+		{m, "missing", false}, // no such export
+		{conformance.Guest("edge"), "deallocate", true},
+		{conformance.Guest("edge"), "allocate", false},
+		{conformance.Guest("edge"), "handle_ok", false},
+		{conformance.Guest("reference"), "deallocate", true},
+	} {
+		got, err := wasmbin.EmptyFunction(tc.wasm, tc.name)
+		if err != nil || got != tc.want {
+			t.Errorf("EmptyFunction(%s) = %v, %v; want %v", tc.name, got, err, tc.want)
+		}
+	}
+	if _, err := wasmbin.EmptyFunction(m[:len(m)-3], "nop"); !errors.Is(err, wasmbin.ErrMalformed) {
+		t.Errorf("EmptyFunction of a truncated code section: %v, want ErrMalformed", err)
+	}
+}
