@@ -52,7 +52,7 @@ benchstat-compatible reports. The flags are checked before anything is built
 or started: a missing --plugin folder or a --bench that matches nothing fails
 at once, with no report folder.`
 
-const runExample = `  kspbench run                                   # the default run, about 12 minutes on 2 cores
+const runExample = `  kspbench run                                   # the default run, about 8 minutes on 2 cores
   kspbench run --quick                           # a smoke run: 3 samples, short timings
   kspbench run --quick --count 6                 # a quick run that benchstat's intervals and test can use
   kspbench run --plugin ./my-plugin --engines wazero,wasmtime
