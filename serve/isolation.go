@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"path/filepath"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -67,8 +66,10 @@ type remoteError struct {
 
 func (e *remoteError) Error() string { return e.msg }
 
-// IsolatedDataFile is the storage file of a plugin run under process
-// isolation: the worker holds its lock, so it cannot share the server's.
+// IsolatedDataFile is where an isolated plugin kept its storage before its
+// worker reached the server's storage through host calls. The server moves
+// such a file's keys into its own file when it first loads the plugin under
+// process isolation, and renames the file to <file>.migrated.
 func IsolatedDataFile(dataFile, plugin string) string {
 	return fmt.Sprintf("%s.%s.db", dataFile, plugin)
 }
@@ -86,9 +87,6 @@ type IsolationInfo struct {
 	// Deaths workers that died on their own (a crash, a signal).
 	Kills  int64 `json:"kills"`
 	Deaths int64 `json:"deaths"`
-	// Storage is the file that holds the plugin's storage (not the
-	// server's file).
-	Storage string `json:"storage"`
 }
 
 // procBackend runs one plugin in one worker process, one call at a time
@@ -99,7 +97,6 @@ type procBackend struct {
 	spec        worker.Spec
 	load        PluginLoadArgs
 	callTimeout time.Duration
-	dataFile    string
 
 	routes []plugin.Route
 	notes  []string
@@ -116,7 +113,7 @@ type procBackend struct {
 
 // startProcBackend starts the worker and loads the plugin in dir there.
 func startProcBackend(ctx context.Context, spec worker.Spec, load PluginLoadArgs, callTimeout time.Duration) (*procBackend, error) {
-	b := &procBackend{spec: spec, load: load, callTimeout: callTimeout, dataFile: load.DataFile}
+	b := &procBackend{spec: spec, load: load, callTimeout: callTimeout}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	res, err := b.ensure(ctx)
@@ -127,8 +124,7 @@ func startProcBackend(ctx context.Context, spec worker.Spec, load PluginLoadArgs
 		return nil, err
 	}
 	b.routes, b.notes = res.Routes, res.Notes
-	b.notes = append(b.notes, fmt.Sprintf("isolated in a worker process (--isolation process): storage in %s, not the server's file; the fixture Kubernetes backend; a call past its deadline kills the worker",
-		filepath.Base(b.dataFile)))
+	b.notes = append(b.notes, "isolated in a worker process (--isolation process): storage and Kubernetes calls go to the server through host calls; a call past its deadline kills the worker")
 	return b, nil
 }
 
@@ -252,11 +248,10 @@ func (b *procBackend) Stats() plugin.PoolStats {
 // isolation describes the worker, for the listing.
 func (b *procBackend) isolation() *IsolationInfo {
 	return &IsolationInfo{Mode: IsolationProcess, PID: int(b.pid.Load()), Starts: b.starts.Load(),
-		Restarts: b.restarts.Load(), Kills: b.kills.Load(), Deaths: b.deaths.Load(), Storage: filepath.Base(b.dataFile)}
+		Restarts: b.restarts.Load(), Kills: b.kills.Load(), Deaths: b.deaths.Load()}
 }
 
-// Close implements backend: it ends the worker, which releases the storage
-// file.
+// Close implements backend: it ends the worker.
 func (b *procBackend) Close(context.Context) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -287,10 +282,14 @@ func (s *Server) startIsolated(ctx context.Context, f *plugindir.Folder) (*procB
 		abiName = s.cfg.ABI.Name
 	}
 	name := f.Manifest.Metadata.Name
-	spec := worker.Spec{Engine: s.info.Name, Path: bin, Args: []string{"worker", "--engine", s.cfg.Engine}}
+	if err := s.migrateIsolatedData(ctx, name); err != nil {
+		return nil, err
+	}
+	spec := worker.Spec{Engine: s.info.Name, Path: bin, Args: []string{"worker", "--engine", s.cfg.Engine},
+		Host: s.hostFor(name, f.Manifest.Spec.Permissions)}
 	// The worker's own deadline is later than the server's, so that the
 	// server's kill decides, on every engine alike.
-	load := PluginLoadArgs{Dir: f.Dir, ABI: abiName, DataFile: IsolatedDataFile(s.cfg.DataFile, name),
+	load := PluginLoadArgs{Dir: f.Dir, ABI: abiName, Kube: s.kube.Backend(),
 		CacheDir: s.cacheDir(), CallTimeoutNS: int64(s.cfg.CallTimeout + time.Second),
 		MaxRequestBytes: uint32(s.cfg.MaxBodyBytes), MaxStorageBytes: s.cfg.StorageMaxBytes, MaxStorageKeys: s.cfg.StorageMaxKeys}
 	return startProcBackend(ctx, spec, load, s.cfg.CallTimeout)

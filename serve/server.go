@@ -541,7 +541,6 @@ func (s *Server) pluginInfo(e *entry) PluginInfo {
 		pi.Notes = e.plugin.Notes()
 		if pb, ok := e.plugin.(*procBackend); ok {
 			pi.Pool.Isolation = pb.isolation()
-			pi.Storage = nil // the server's file does not hold it
 		}
 	}
 	return pi
