@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -210,7 +211,7 @@ func BenchmarkIsolation(b *testing.B) {
 			w := &discardWriter{h: http.Header{}}
 			var pid int
 			if pb, ok := srv.reg.get("edge").plugin.(*procBackend); ok {
-				pid = int(pb.pid.Load())
+				pid, _ = pb.pids()
 			}
 			cpu, wcpu := processCPU(), workerCPU(pid)
 			for b.Loop() {
@@ -512,4 +513,99 @@ func TestIsolationWasmerHostCalls(t *testing.T) {
 	if r := ts.do("POST", "/api/plugins/reference/get", []byte("a")); r.code != 200 || string(r.body) != "1" {
 		t.Errorf("get a after the loop = %s", r)
 	}
+}
+
+// barrierKube is the fixture backend, holding each call until n calls are
+// in it at once: n calls answered proves n plugin calls ran at the same time.
+type barrierKube struct {
+	*kube.Fixture
+	n   int
+	mu  sync.Mutex
+	in  int
+	all chan struct{}
+}
+
+func (k *barrierKube) Do(ctx context.Context, method, path string, body []byte) (int, []byte, error) {
+	k.mu.Lock()
+	if k.in++; k.in%k.n == 0 {
+		close(k.all)
+	}
+	all := k.all
+	if k.in%k.n == 0 {
+		k.all = make(chan struct{}) // the next round's
+	}
+	k.mu.Unlock()
+	select {
+	case <-all:
+	case <-ctx.Done():
+		return 0, nil, ctx.Err()
+	}
+	return k.Fixture.Do(ctx, method, path, body)
+}
+
+// TestIsolationWorkerPool: an isolated plugin serves as many calls at once
+// as it has workers (one worker would hold the first call in the barrier
+// and answer the others 503 at the queue timeout), each worker is replaced
+// on its own, and one killed while idle is replaced at its next call.
+func TestIsolationWorkerPool(t *testing.T) {
+	bin := isolationWorker(t, testEngine)
+	const n = 3
+	k := &barrierKube{Fixture: kube.NewFixture(), n: n, all: make(chan struct{})}
+	ts := newServer(t, Config{Isolation: IsolationProcess, WorkerBinary: bin, Kube: k, MaxWorkers: n,
+		CallTimeout: 20 * time.Second, QueueTimeout: 10 * time.Second}, referenceDir(t))
+	round := func(what string) {
+		t.Helper()
+		var wg sync.WaitGroup
+		answers := make(chan response, n)
+		for range n {
+			wg.Go(func() {
+				answers <- ts.do("POST", "/api/plugins/reference/k8s", []byte("/apis/cluster.open-cluster-management.io/v1/managedclusters"))
+			})
+		}
+		wg.Wait()
+		close(answers)
+		for r := range answers {
+			if r.code != 200 {
+				t.Errorf("%s: one of %d calls at once = %s", what, n, r)
+			}
+		}
+	}
+	round("first round")
+	p := ts.listing().find("reference")
+	if p == nil || p.Pool == nil || p.Pool.Isolation == nil {
+		t.Fatalf("listing: %+v", p)
+	}
+	info := *p.Pool.Isolation
+	if info.Workers != n || len(info.PIDs) != n || info.Starts != n || p.Pool.Max != n {
+		t.Fatalf("after %d calls at once: %+v, pool max %d; want %d workers started", n, info, p.Pool.Max, n)
+	}
+	// Kill one worker while it is idle: its next call finds it gone and
+	// starts another; the other workers keep their processes.
+	victim := info.PIDs[n-1]
+	if err := syscall.Kill(victim, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 5*time.Second, "the killed worker to be reaped", func() bool {
+		return syscall.Kill(victim, 0) != nil
+	})
+	round("after a worker was killed")
+	after := pluginIsolation(t, ts, "reference")
+	if after.Deaths != 1 || after.Restarts != 1 || len(after.PIDs) != n || slices.Contains(after.PIDs, victim) {
+		t.Errorf("after killing worker %d: %+v; want 1 death, 1 restart, %d workers without it", victim, after, n)
+	}
+	for _, pid := range info.PIDs {
+		if pid != victim && !slices.Contains(after.PIDs, pid) {
+			t.Errorf("worker %d was replaced though only %d was killed: %+v", pid, victim, after)
+		}
+	}
+}
+
+// pluginIsolation returns plugin name's workers as the listing shows them.
+func pluginIsolation(t *testing.T, ts *testServer, name string) IsolationInfo {
+	t.Helper()
+	p := ts.listing().find(name)
+	if p == nil || p.Pool == nil || p.Pool.Isolation == nil {
+		t.Fatalf("no isolated %s in the listing: %+v", name, p)
+	}
+	return *p.Pool.Isolation
 }

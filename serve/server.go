@@ -163,7 +163,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	} else {
 		s.log.Info("management API enabled", "prefix", adminPrefix)
 	}
-	s.log.Info("limits", "max_instances", cfg.MaxInstances, "queue", cfg.QueueSize, "queue_timeout", cfg.QueueTimeout,
+	s.log.Info("limits", "max_instances", cfg.MaxInstances, "max_workers", cfg.MaxWorkers, "queue", cfg.QueueSize, "queue_timeout", cfg.QueueTimeout,
 		"call_timeout", cfg.CallTimeout, "max_body_bytes", cfg.MaxBodyBytes, "max_body_bytes_in_flight", cfg.MaxBodyBytesInFlight,
 		"max_upload_bytes", cfg.MaxUploadBytes, "storage_max_bytes", cfg.StorageMaxBytes, "storage_max_keys", cfg.StorageMaxKeys)
 	c := cfg.Conn
@@ -361,7 +361,7 @@ func (s *Server) compile(ctx context.Context, f *plugindir.Folder) *entry {
 	size := s.cfg.MaxInstances
 	if s.cfg.Isolation == IsolationProcess {
 		p, err = s.startIsolated(ctx, f)
-		size = 1 // one worker per plugin, one call at a time
+		size = s.cfg.MaxWorkers // one call at a time per worker
 	} else {
 		p, err = f.Load(ctx, s.engine, plugindir.Options{
 			Storage: s.store, Kube: s.kube, Logger: s.log, MaxInstances: s.cfg.MaxInstances,

@@ -200,6 +200,14 @@ func (p *Process) Restart(ctx context.Context) error {
 	return p.start(ctx)
 }
 
+// Running reports whether the worker process runs: false once it has
+// ended (killed, crashed, or told to end), until the next Call restarts it.
+func (p *Process) Running() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.cmd != nil && !p.dead()
+}
+
 func (p *Process) dead() bool {
 	select {
 	case <-p.exited:
