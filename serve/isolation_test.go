@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -608,4 +610,43 @@ func pluginIsolation(t *testing.T, ts *testServer, name string) IsolationInfo {
 		t.Fatalf("no isolated %s in the listing: %+v", name, p)
 	}
 	return *p.Pool.Isolation
+}
+
+// BenchmarkIsolationStorage times a storage read (the reference guest's
+// handle_storage_get of a stored key), in process and isolated, where the
+// read is a host call back to the server: the round trip a host import costs
+// an isolated plugin.
+func BenchmarkIsolationStorage(b *testing.B) {
+	for _, iso := range []string{IsolationNone, IsolationProcess} {
+		b.Run("isolation="+iso, func(b *testing.B) {
+			cfg := Config{Isolation: iso, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+			if iso == IsolationProcess {
+				cfg.WorkerBinary = isolationWorker(b, testEngine)
+			}
+			base := b.TempDir()
+			cfg.Engine, cfg.PluginsDir, cfg.CacheDir = testEngine, filepath.Join(base, "plugins"), cacheDir
+			copyDir(b, referenceDir(b), filepath.Join(cfg.PluginsDir, "reference"))
+			srv, err := New(context.Background(), cfg)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Cleanup(func() { srv.Close(context.Background()) })
+			w := &discardWriter{h: http.Header{}}
+			if srv.ServeHTTP(w, httptest.NewRequest("POST", "/api/plugins/reference/set", strings.NewReader("k=value"))); w.code != 200 {
+				b.Fatalf("set k: %d", w.code)
+			}
+			body := strings.NewReader("k")
+			req := httptest.NewRequest("POST", "/api/plugins/reference/get", nil)
+			for b.Loop() {
+				clear(w.h)
+				w.code, w.n = 0, 0
+				body.Reset("k")
+				req.Body, req.ContentLength = io.NopCloser(body), 1
+				srv.ServeHTTP(w, req)
+				if w.code != 200 || w.n != 5 {
+					b.Fatalf("answer %d, %d bytes", w.code, w.n)
+				}
+			}
+		})
+	}
 }
