@@ -362,9 +362,6 @@ func (s *Server) startIsolated(ctx context.Context, f *plugindir.Folder) (*procB
 		abiName = s.cfg.ABI.Name
 	}
 	name := f.Manifest.Metadata.Name
-	if err := s.migrateIsolatedData(ctx, name); err != nil {
-		return nil, err
-	}
 	spec := worker.Spec{Engine: s.info.Name, Path: bin, Args: []string{"worker", "--engine", s.cfg.Engine},
 		Host: s.hostFor(name, f.Manifest.Spec.Permissions)}
 	// The worker's own deadline is later than the server's, so that the

@@ -238,7 +238,7 @@ func (h hostKubeClient) Backend() string { return h.backend }
 
 // migrateIsolatedData moves what an isolated plugin kept in its own file
 // (IsolatedDataFile, the layout before host calls) into the server's file,
-// once: a key the server's file already holds keeps its value there, and the
+// once, whatever the plugin's isolation now: a key the server's file already holds keeps its value there, and the
 // old file is renamed to <file>.migrated so that it is not read again.
 func (s *Server) migrateIsolatedData(ctx context.Context, name string) error {
 	old := IsolatedDataFile(s.cfg.DataFile, name)

@@ -397,41 +397,46 @@ func TestIsolationQuota(t *testing.T) {
 
 // TestIsolationMigratesOldLayout: a plugin's file of the layout before host
 // calls (IsolatedDataFile) is moved into the server's file when the plugin
-// is first loaded isolated; a key the server's file holds keeps its value.
+// is first loaded, isolated or not; a key the server's file holds keeps its
+// value.
 func TestIsolationMigratesOldLayout(t *testing.T) {
 	bin := isolationWorker(t, testEngine)
-	base := t.TempDir()
-	plugins := filepath.Join(base, "plugins")
-	copyDir(t, referenceDir(t), filepath.Join(plugins, "reference"))
-	data := filepath.Join(base, "data.db")
-	ctx := context.Background()
-	for file, kvs := range map[string][][2]string{
-		IsolatedDataFile(data, "reference"): {{"old", "from-old-file"}, {"both", "old"}},
-		data:                                {{"both", "server"}},
-	} {
-		st, err := storage.Open(file)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, kv := range kvs {
-			if err := st.Set(ctx, "reference", []byte(kv[0]), []byte(kv[1])); err != nil {
-				t.Fatal(err)
+	for _, iso := range []string{IsolationProcess, IsolationNone} {
+		t.Run("isolation="+iso, func(t *testing.T) {
+			base := t.TempDir()
+			plugins := filepath.Join(base, "plugins")
+			copyDir(t, referenceDir(t), filepath.Join(plugins, "reference"))
+			data := filepath.Join(base, "data.db")
+			ctx := context.Background()
+			for file, kvs := range map[string][][2]string{
+				IsolatedDataFile(data, "reference"): {{"old", "from-old-file"}, {"both", "old"}},
+				data:                                {{"both", "server"}},
+			} {
+				st, err := storage.Open(file)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, kv := range kvs {
+					if err := st.Set(ctx, "reference", []byte(kv[0]), []byte(kv[1])); err != nil {
+						t.Fatal(err)
+					}
+				}
+				st.Close()
 			}
-		}
-		st.Close()
-	}
-	ts := newServer(t, Config{Isolation: IsolationProcess, WorkerBinary: bin, PluginsDir: plugins, DataFile: data})
-	for key, want := range map[string]string{"old": "from-old-file", "both": "server"} {
-		if r := ts.do("POST", "/api/plugins/reference/get", []byte(key)); r.code != 200 || string(r.body) != want {
-			t.Errorf("get %s = %s, want %s", key, r, want)
-		}
-	}
-	old := IsolatedDataFile(data, "reference")
-	if _, err := os.Stat(old); !os.IsNotExist(err) {
-		t.Errorf("old file %s still there after the migration: %v", old, err)
-	}
-	if _, err := os.Stat(old + ".migrated"); err != nil {
-		t.Errorf("old file not kept as .migrated: %v", err)
+			ts := newServer(t, Config{Isolation: iso, WorkerBinary: bin, PluginsDir: plugins, DataFile: data})
+			for key, want := range map[string]string{"old": "from-old-file", "both": "server"} {
+				if r := ts.do("POST", "/api/plugins/reference/get", []byte(key)); r.code != 200 || string(r.body) != want {
+					t.Errorf("get %s = %s, want %s", key, r, want)
+				}
+			}
+			old := IsolatedDataFile(data, "reference")
+			if _, err := os.Stat(old); !os.IsNotExist(err) {
+				t.Errorf("old file %s still there after the migration: %v", old, err)
+			}
+			if _, err := os.Stat(old + ".migrated"); err != nil {
+				t.Errorf("old file not kept as .migrated: %v", err)
+			}
+		})
 	}
 }
 

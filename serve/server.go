@@ -357,12 +357,17 @@ func (s *Server) compile(ctx context.Context, f *plugindir.Folder) *entry {
 		abi: f.Profile.Name, warnings: f.Warnings}
 	start := time.Now()
 	var p backend
-	var err error
 	size := s.cfg.MaxInstances
-	if s.cfg.Isolation == IsolationProcess {
+	// Whatever the isolation now, a plugin once isolated by an older
+	// kspbench may have data in a file of its own.
+	err := s.migrateIsolatedData(ctx, name)
+	switch {
+	case err != nil:
+		// Not loaded: it would run without the data it had.
+	case s.cfg.Isolation == IsolationProcess:
 		p, err = s.startIsolated(ctx, f)
 		size = s.cfg.MaxWorkers // one call at a time per worker
-	} else {
+	default:
 		p, err = f.Load(ctx, s.engine, plugindir.Options{
 			Storage: s.store, Kube: s.kube, Logger: s.log, MaxInstances: s.cfg.MaxInstances,
 			Limits: abi.Limits{CallTimeout: s.cfg.CallTimeout, MaxRequestBytes: uint32(s.cfg.MaxBodyBytes),
