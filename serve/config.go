@@ -39,8 +39,8 @@ type Config struct {
 	// calls in flight, under IsolationProcess; they start as calls overlap.
 	// Default: GOMAXPROCS, at most 4 and at most MaxInstances: a worker runs
 	// one call at a time, mostly guest code on a core, and costs a process
-	// with its own engine and compiled module (about 110 MiB resident on
-	// wazero, 160 MiB on wasmer, with cluster-monitor loaded).
+	// with its own engine and compiled module (55 MiB for a small guest,
+	// 110-160 MiB with cluster-monitor, measured on wazero and wasmer).
 	MaxWorkers int
 	// QueueSize is how many requests per plugin may wait for an instance
 	// when all are busy; more are refused at once with 503. Default 64;
