@@ -55,6 +55,9 @@ import (
 //     then traps), handle_bad_import_ptr (host_log of an out-of-bounds range,
 //     then "unreachable-after-log"), handle_reentrant (host_get_config of
 //     "greeting") and handle_stack_overflow (unbounded recursion).
+//   - storage_loop: handle_storage_loop calls host_storage_set("k", "v")
+//     for ever (serve's isolation tests: a deadline that must still end a
+//     guest looping on an import served in another process).
 //   - alloc_zero: allocate always returns 0; handle_echo.
 //   - alloc_oob: allocate returns 0xfffffff0, outside memory; handle_echo.
 //   - alloc_trap: allocate traps; handle_echo and handle_reentrant.

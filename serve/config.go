@@ -35,6 +35,13 @@ type Config struct {
 	// MaxInstances bounds each plugin's live instances and calls in flight.
 	// Default: 2 × GOMAXPROCS.
 	MaxInstances int
+	// MaxWorkers bounds each isolated plugin's worker processes, and so its
+	// calls in flight, under IsolationProcess; they start as calls overlap.
+	// Default: GOMAXPROCS, at most 4 and at most MaxInstances: a worker runs
+	// one call at a time, mostly guest code on a core, and costs a process
+	// with its own engine and compiled module (55 MiB for a small guest,
+	// 110-160 MiB with cluster-monitor, measured on wazero and wasmer).
+	MaxWorkers int
 	// QueueSize is how many requests per plugin may wait for an instance
 	// when all are busy; more are refused at once with 503. Default 64;
 	// negative means none may wait.
@@ -128,6 +135,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxInstances <= 0 {
 		c.MaxInstances = 2 * runtime.GOMAXPROCS(0)
+	}
+	if c.MaxWorkers <= 0 {
+		c.MaxWorkers = min(runtime.GOMAXPROCS(0), 4, c.MaxInstances)
 	}
 	if c.QueueSize == 0 {
 		c.QueueSize = 64

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"path/filepath"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -67,16 +66,23 @@ type remoteError struct {
 
 func (e *remoteError) Error() string { return e.msg }
 
-// IsolatedDataFile is the storage file of a plugin run under process
-// isolation: the worker holds its lock, so it cannot share the server's.
+// IsolatedDataFile is where an isolated plugin kept its storage before its
+// worker reached the server's storage through host calls. The server moves
+// such a file's keys into its own file when it first loads the plugin under
+// process isolation, and renames the file to <file>.migrated.
 func IsolatedDataFile(dataFile, plugin string) string {
 	return fmt.Sprintf("%s.%s.db", dataFile, plugin)
 }
 
-// IsolationInfo is a process-isolated plugin's worker, in the listing.
+// IsolationInfo is a process-isolated plugin's workers, in the listing.
 type IsolationInfo struct {
 	Mode string `json:"mode"`
-	// PID is the worker's process id, 0 while none runs.
+	// Workers is the most worker processes the plugin may have (its calls
+	// in flight); PIDs the process ids of those running now, started on
+	// demand.
+	Workers int   `json:"workers"`
+	PIDs    []int `json:"pids"`
+	// PID is the first worker's process id, 0 while it does not run.
 	PID int `json:"pid"`
 	// Starts counts worker processes started, the first included;
 	// Restarts those after a kill or a death.
@@ -86,61 +92,84 @@ type IsolationInfo struct {
 	// Deaths workers that died on their own (a crash, a signal).
 	Kills  int64 `json:"kills"`
 	Deaths int64 `json:"deaths"`
-	// Storage is the file that holds the plugin's storage (not the
-	// server's file).
-	Storage string `json:"storage"`
 }
 
-// procBackend runs one plugin in one worker process, one call at a time
-// (the gate admits one request at once). A call past its deadline kills the
-// worker; a worker that dies costs its call; either way the next call starts
-// a new worker, after a backoff that grows with consecutive failures.
+// procBackend runs one plugin in a small pool of worker processes, each
+// serving one call at a time (the gate admits as many requests as there are
+// workers). The first worker starts with the plugin; the others when calls
+// overlap. The most recently used idle worker serves the next call, so a
+// plugin called one request at a time keeps one worker busy and warm. A
+// call past its deadline kills its worker; a worker that dies costs its call;
+// either way that worker's next call starts a new one, after a backoff that
+// grows with its consecutive failures. The other workers are not touched.
 type procBackend struct {
 	spec        worker.Spec
 	load        PluginLoadArgs
 	callTimeout time.Duration
-	dataFile    string
 
 	routes []plugin.Route
 	notes  []string
 
-	mu       sync.Mutex
+	slots []*procSlot
+	sem   chan struct{} // one token per slot in use
+	mu    sync.Mutex    // guards idle
+	idle  []*procSlot   // a stack: the most recently used last
+
+	starts, restarts, kills, deaths, calls atomic.Int64
+}
+
+// procSlot is one worker of a procBackend; it serves one call at a time
+// (whoever took it from idle owns it).
+type procSlot struct {
 	proc     *worker.Process // nil until the first start
 	loaded   bool            // the running worker hosts the plugin
 	pid      atomic.Int64
 	failures int // consecutive kills and deaths
 	lastFail time.Time
-
-	starts, restarts, kills, deaths, calls atomic.Int64
 }
 
-// startProcBackend starts the worker and loads the plugin in dir there.
-func startProcBackend(ctx context.Context, spec worker.Spec, load PluginLoadArgs, callTimeout time.Duration) (*procBackend, error) {
-	b := &procBackend{spec: spec, load: load, callTimeout: callTimeout, dataFile: load.DataFile}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	res, err := b.ensure(ctx)
+// startProcBackend starts the first of size workers and loads the plugin in
+// dir there.
+func startProcBackend(ctx context.Context, spec worker.Spec, load PluginLoadArgs, callTimeout time.Duration, size int) (*procBackend, error) {
+	size = max(size, 1)
+	b := &procBackend{spec: spec, load: load, callTimeout: callTimeout, sem: make(chan struct{}, size)}
+	for range size {
+		b.slots = append(b.slots, &procSlot{})
+	}
+	// The first slot is pushed last: it serves first.
+	for i := size - 1; i >= 0; i-- {
+		b.idle = append(b.idle, b.slots[i])
+	}
+	first := b.slots[0]
+	res, err := b.ensure(ctx, first)
 	if err != nil {
-		if b.proc != nil {
-			b.proc.Close()
+		if first.proc != nil {
+			first.proc.Close()
 		}
 		return nil, err
 	}
 	b.routes, b.notes = res.Routes, res.Notes
-	b.notes = append(b.notes, fmt.Sprintf("isolated in a worker process (--isolation process): storage in %s, not the server's file; the fixture Kubernetes backend; a call past its deadline kills the worker",
-		filepath.Base(b.dataFile)))
+	b.notes = append(b.notes, fmt.Sprintf("isolated in up to %d worker processes (--isolation process, --max-workers): storage and Kubernetes calls go to the server through host calls; a call past its deadline kills its worker", size))
 	return b, nil
 }
 
-// ensure makes sure a worker runs and hosts the plugin. b.mu must be held.
-func (b *procBackend) ensure(ctx context.Context) (PluginLoadResult, error) {
+// ensure makes sure slot's worker runs and hosts the plugin. The caller
+// owns slot.
+func (b *procBackend) ensure(ctx context.Context, slot *procSlot) (PluginLoadResult, error) {
 	var res PluginLoadResult
-	if b.proc != nil && b.loaded {
-		return res, nil
+	if slot.proc != nil && slot.loaded {
+		if slot.proc.Running() {
+			return res, nil
+		}
+		// It ended between calls (the OOM killer, a signal): the new
+		// process Call starts must load the plugin again.
+		slot.loaded = false
+		slot.pid.Store(0)
+		b.deaths.Add(1)
 	}
-	if b.failures > 0 {
-		delay := min(50*time.Millisecond<<min(b.failures, 7), 5*time.Second)
-		if wait := time.Until(b.lastFail.Add(delay)); wait > 0 {
+	if slot.failures > 0 {
+		delay := min(50*time.Millisecond<<min(slot.failures, 7), 5*time.Second)
+		if wait := time.Until(slot.lastFail.Add(delay)); wait > 0 {
 			t := time.NewTimer(wait)
 			select {
 			case <-t.C:
@@ -150,23 +179,45 @@ func (b *procBackend) ensure(ctx context.Context) (PluginLoadResult, error) {
 			}
 		}
 	}
-	if b.proc == nil {
+	if slot.proc == nil {
 		p, err := worker.Start(ctx, b.spec)
 		if err != nil {
 			return res, err
 		}
-		b.proc = p
+		slot.proc = p
 	} else {
 		b.restarts.Add(1)
 	}
 	b.starts.Add(1)
 	// A dead worker is restarted by Call.
-	if err := b.proc.Call(ctx, OpPluginLoad, b.load, &res); err != nil {
+	if err := slot.proc.Call(ctx, OpPluginLoad, b.load, &res); err != nil {
 		return res, fmt.Errorf("loading the plugin in its worker: %w", err)
 	}
-	b.loaded = true
-	b.pid.Store(int64(res.PID))
+	slot.loaded = true
+	slot.pid.Store(int64(res.PID))
 	return res, nil
+}
+
+// acquire takes the most recently used idle slot, waiting while all are
+// busy (the gate admits no more requests than slots, so only briefly).
+func (b *procBackend) acquire(ctx context.Context) (*procSlot, error) {
+	select {
+	case b.sem <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	slot := b.idle[len(b.idle)-1]
+	b.idle = b.idle[:len(b.idle)-1]
+	return slot, nil
+}
+
+func (b *procBackend) release(slot *procSlot) {
+	b.mu.Lock()
+	b.idle = append(b.idle, slot)
+	b.mu.Unlock()
+	<-b.sem
 }
 
 // Route implements backend.
@@ -189,32 +240,38 @@ func (b *procBackend) Routes() []plugin.Route { return b.routes }
 // Notes implements backend.
 func (b *procBackend) Notes() []string { return b.notes }
 
-// Handle implements backend: it sends the request to the worker and waits
-// for the answer up to the call timeout, counted from when the worker is
-// ready. A client that goes away does not kill the worker; the deadline does.
+// Handle implements backend: it sends the request to an idle worker and
+// waits for the answer up to the call timeout, counted from when the worker
+// is ready. A client that goes away does not kill the worker; the deadline
+// does.
 func (b *procBackend) Handle(ctx context.Context, req *abi.Request) (*plugin.Response, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
 	b.calls.Add(1)
 	defer b.calls.Add(-1)
 	ctx = context.WithoutCancel(ctx)
-	if _, err := b.ensureWithin(ctx); err != nil {
-		b.failures++ // back off from a plugin whose worker cannot start or load it
-		b.lastFail = time.Now()
+	qctx, cancel := context.WithTimeout(ctx, b.callTimeout+30*time.Second)
+	slot, err := b.acquire(qctx)
+	cancel()
+	if err != nil {
+		return nil, fmt.Errorf("waiting for a worker: %w", err)
+	}
+	defer b.release(slot)
+	if _, err := b.ensureWithin(ctx, slot); err != nil {
+		slot.failures++ // back off from a worker that cannot start or load the plugin
+		slot.lastFail = time.Now()
 		return nil, &remoteError{code: http.StatusBadGateway, kind: kindInstantiate, msg: err.Error()}
 	}
 	cctx, cancel := context.WithTimeout(ctx, b.callTimeout)
 	defer cancel()
 	var res PluginCallResult
-	err := b.proc.Call(cctx, OpPluginCall, PluginCallArgs{Method: req.Method, Path: req.Path, Query: req.Query,
+	err = slot.proc.Call(cctx, OpPluginCall, PluginCallArgs{Method: req.Method, Path: req.Path, Query: req.Query,
 		Headers: req.Headers, Body: req.Body}, &res)
 	var died *worker.DiedError
 	switch {
 	case errors.As(err, &died):
-		b.loaded = false
-		b.pid.Store(0)
-		b.failures++
-		b.lastFail = time.Now()
+		slot.loaded = false
+		slot.pid.Store(0)
+		slot.failures++
+		slot.lastFail = time.Now()
 		if died.Killed {
 			b.kills.Add(1)
 			return nil, fmt.Errorf("plugin call overran its deadline of %s: its worker was killed: %w", b.callTimeout, context.DeadlineExceeded)
@@ -224,7 +281,7 @@ func (b *procBackend) Handle(ctx context.Context, req *abi.Request) (*plugin.Res
 	case err != nil:
 		return nil, err
 	}
-	b.failures = 0
+	slot.failures = 0
 	if res.Error != "" {
 		return nil, &remoteError{code: res.Code, kind: res.Kind, msg: res.Error}
 	}
@@ -232,38 +289,56 @@ func (b *procBackend) Handle(ctx context.Context, req *abi.Request) (*plugin.Res
 }
 
 // ensureWithin is ensure bounded by a load timeout.
-func (b *procBackend) ensureWithin(ctx context.Context) (PluginLoadResult, error) {
+func (b *procBackend) ensureWithin(ctx context.Context, slot *procSlot) (PluginLoadResult, error) {
 	lctx, cancel := context.WithTimeout(ctx, b.callTimeout+30*time.Second)
 	defer cancel()
-	return b.ensure(lctx)
+	return b.ensure(lctx, slot)
 }
 
-// Stats implements backend: one instance, in its worker.
-func (b *procBackend) Stats() plugin.PoolStats {
-	st := plugin.PoolStats{Created: int(b.starts.Load()), Discarded: int(b.kills.Load() + b.deaths.Load())}
-	if n := int(b.calls.Load()); n > 0 {
-		st.InFlight = n
-	} else if b.pid.Load() != 0 {
-		st.Idle = 1
+// pids returns the process ids of the running workers, the first slot's
+// first (0 when it does not run).
+func (b *procBackend) pids() (first int, all []int) {
+	all = []int{}
+	for i, s := range b.slots {
+		pid := int(s.pid.Load())
+		if i == 0 {
+			first = pid
+		}
+		if pid != 0 {
+			all = append(all, pid)
+		}
 	}
+	return first, all
+}
+
+// Stats implements backend: a worker is an instance.
+func (b *procBackend) Stats() plugin.PoolStats {
+	_, live := b.pids()
+	st := plugin.PoolStats{Created: int(b.starts.Load()), Discarded: int(b.kills.Load() + b.deaths.Load())}
+	st.InFlight = int(b.calls.Load())
+	st.Idle = max(len(live)-st.InFlight, 0)
 	return st
 }
 
-// isolation describes the worker, for the listing.
+// isolation describes the workers, for the listing.
 func (b *procBackend) isolation() *IsolationInfo {
-	return &IsolationInfo{Mode: IsolationProcess, PID: int(b.pid.Load()), Starts: b.starts.Load(),
-		Restarts: b.restarts.Load(), Kills: b.kills.Load(), Deaths: b.deaths.Load(), Storage: filepath.Base(b.dataFile)}
+	first, all := b.pids()
+	return &IsolationInfo{Mode: IsolationProcess, Workers: len(b.slots), PID: first, PIDs: all, Starts: b.starts.Load(),
+		Restarts: b.restarts.Load(), Kills: b.kills.Load(), Deaths: b.deaths.Load()}
 }
 
-// Close implements backend: it ends the worker, which releases the storage
-// file.
+// Close implements backend: it ends the workers, waiting for the calls in
+// flight.
 func (b *procBackend) Close(context.Context) error {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.proc == nil {
-		return nil
+	for range b.slots {
+		b.sem <- struct{}{}
 	}
-	return b.proc.Close()
+	for _, s := range b.slots {
+		if s.proc != nil {
+			s.proc.Close()
+		}
+	}
+	return nil
 }
 
 // workerBinary is the executable of the isolation workers: Config.WorkerBinary,
@@ -287,13 +362,14 @@ func (s *Server) startIsolated(ctx context.Context, f *plugindir.Folder) (*procB
 		abiName = s.cfg.ABI.Name
 	}
 	name := f.Manifest.Metadata.Name
-	spec := worker.Spec{Engine: s.info.Name, Path: bin, Args: []string{"worker", "--engine", s.cfg.Engine}}
+	spec := worker.Spec{Engine: s.info.Name, Path: bin, Args: []string{"worker", "--engine", s.cfg.Engine},
+		Host: s.hostFor(name, f.Manifest.Spec.Permissions)}
 	// The worker's own deadline is later than the server's, so that the
 	// server's kill decides, on every engine alike.
-	load := PluginLoadArgs{Dir: f.Dir, ABI: abiName, DataFile: IsolatedDataFile(s.cfg.DataFile, name),
+	load := PluginLoadArgs{Dir: f.Dir, ABI: abiName, Kube: s.kube.Backend(),
 		CacheDir: s.cacheDir(), CallTimeoutNS: int64(s.cfg.CallTimeout + time.Second),
 		MaxRequestBytes: uint32(s.cfg.MaxBodyBytes), MaxStorageBytes: s.cfg.StorageMaxBytes, MaxStorageKeys: s.cfg.StorageMaxKeys}
-	return startProcBackend(ctx, spec, load, s.cfg.CallTimeout)
+	return startProcBackend(ctx, spec, load, s.cfg.CallTimeout, s.cfg.MaxWorkers)
 }
 
 // probeWorker starts a worker of cfg.Engine once, for the engine's

@@ -5,17 +5,25 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/kspbench/kspbench/abi"
+	"github.com/kspbench/kspbench/conformance"
+	"github.com/kspbench/kspbench/host/kube"
+	"github.com/kspbench/kspbench/host/storage"
 	"github.com/kspbench/kspbench/internal/workerbin"
 )
 
@@ -205,7 +213,7 @@ func BenchmarkIsolation(b *testing.B) {
 			w := &discardWriter{h: http.Header{}}
 			var pid int
 			if pb, ok := srv.reg.get("edge").plugin.(*procBackend); ok {
-				pid = int(pb.pid.Load())
+				pid, _ = pb.pids()
 			}
 			cpu, wcpu := processCPU(), workerCPU(pid)
 			for b.Loop() {
@@ -250,8 +258,8 @@ func workerCPU(pid int) time.Duration {
 }
 
 // TestIsolationStorageAndReload: an isolated plugin keeps its storage in
-// its own file, across a reload (whose new worker waits for the old one to
-// release the file) and a restart of the server.
+// the server's file (no file of its own), across a reload and a restart of
+// the server, and the same plugin in process reads it there.
 func TestIsolationStorageAndReload(t *testing.T) {
 	bin := isolationWorker(t, testEngine)
 	cfg := Config{Isolation: IsolationProcess, WorkerBinary: bin, Token: testToken}
@@ -269,10 +277,381 @@ func TestIsolationStorageAndReload(t *testing.T) {
 		}
 	}
 	get(ts)
-	if _, err := os.Stat(IsolatedDataFile(ts.srv.cfg.DataFile, "cluster-monitor")); err != nil {
-		t.Errorf("isolated storage file: %v", err)
+	if _, err := os.Stat(IsolatedDataFile(ts.srv.cfg.DataFile, "cluster-monitor")); !os.IsNotExist(err) {
+		t.Errorf("isolated plugin has a storage file of its own: %v", err)
+	}
+	if p := ts.listing().find("cluster-monitor"); p == nil || p.Storage == nil || p.Storage.Keys < 1 {
+		t.Errorf("the listing shows no storage in the server's file for the isolated plugin: %+v", p)
 	}
 	ts.close()
 	cfg.PluginsDir = ts.cfg.PluginsDir
-	get(newServer(t, cfg))
+	again := newServer(t, cfg)
+	get(again)
+	again.close() // it holds the file
+	cfg.Isolation = IsolationNone
+	inProc := newServer(t, cfg)
+	if _, ok := inProc.entryOf("cluster-monitor").plugin.(*procBackend); ok {
+		t.Fatal("isolation none still runs the plugin in a worker")
+	}
+	get(inProc)
+}
+
+// referenceStorageManifest routes the reference guest's storage and
+// Kubernetes handlers; it may read clusters, nothing else.
+const referenceStorageManifest = `apiVersion: kubestellar.io/v1
+kind: Plugin
+metadata:
+  name: reference
+  version: 1.0.0
+spec:
+  backend:
+    enabled: true
+    routes:
+      - path: /set
+        methods: [POST]
+        handler: handle_storage_set
+      - path: /get
+        methods: [POST]
+        handler: handle_storage_get
+      - path: /k8s
+        methods: [POST]
+        handler: handle_k8s
+  permissions:
+    - kubestellar:read:clusters
+`
+
+// referenceDir writes a plugin folder of the reference guest with
+// referenceStorageManifest.
+func referenceDir(t testing.TB) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "reference")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	write(t, filepath.Join(dir, "plugin.yml"), referenceStorageManifest)
+	write(t, filepath.Join(dir, "reference.wasm"), string(conformance.Guest("reference")))
+	return dir
+}
+
+// countingKube is the fixture backend, counting the calls it answers: a
+// call counted here went through the server's own client.
+type countingKube struct {
+	*kube.Fixture
+	calls atomic.Int64
+}
+
+func (k *countingKube) Do(ctx context.Context, method, path string, body []byte) (int, []byte, error) {
+	k.calls.Add(1)
+	return k.Fixture.Do(ctx, method, path, body)
+}
+
+// TestIsolationKubeIsTheServers: an isolated plugin's Kubernetes calls go
+// to the server's client, within the plugin's permissions.
+func TestIsolationKubeIsTheServers(t *testing.T) {
+	bin := isolationWorker(t, testEngine)
+	k := &countingKube{Fixture: kube.NewFixture()}
+	ts := newServer(t, Config{Isolation: IsolationProcess, WorkerBinary: bin, Kube: k}, referenceDir(t))
+	r := ts.do("POST", "/api/plugins/reference/k8s", []byte("/apis/cluster.open-cluster-management.io/v1/managedclusters"))
+	if r.code != 200 || !bytes.Contains(r.body, []byte("ManagedClusterList")) {
+		t.Errorf("GET managedclusters from the isolated plugin = %s", r)
+	}
+	if n := k.calls.Load(); n != 1 {
+		t.Errorf("the server's Kubernetes client served %d calls, want 1", n)
+	}
+	// Workloads need kubestellar:read:workloads, which the manifest does
+	// not grant: denied before any client sees it.
+	r = ts.do("POST", "/api/plugins/reference/k8s", []byte("/apis/apps/v1/deployments"))
+	if r.code != abi.HTTPStatus(abi.PermissionDenied) {
+		t.Errorf("GET deployments without the permission = %s, want %d", r, abi.HTTPStatus(abi.PermissionDenied))
+	}
+	if n := k.calls.Load(); n != 1 {
+		t.Errorf("the server's Kubernetes client served %d calls after a denied one, want still 1", n)
+	}
+}
+
+// TestIsolationQuota: the server's storage quota applies to an isolated
+// plugin, counted in the server's file.
+func TestIsolationQuota(t *testing.T) {
+	bin := isolationWorker(t, testEngine)
+	ts := newServer(t, Config{Isolation: IsolationProcess, WorkerBinary: bin, StorageMaxKeys: 2}, referenceDir(t))
+	for i, kv := range []string{"a=1", "b=2", "c=3"} {
+		r := ts.do("POST", "/api/plugins/reference/set", []byte(kv))
+		if want := 200; i == 2 {
+			if r.code != abi.HTTPStatus(abi.LimitExceeded) {
+				t.Errorf("set %s past a quota of 2 keys = %s, want %d", kv, r, abi.HTTPStatus(abi.LimitExceeded))
+			}
+		} else if r.code != want {
+			t.Errorf("set %s = %s", kv, r)
+		}
+	}
+	if v, err := ts.srv.store.Get(context.Background(), "reference", []byte("b")); err != nil || string(v) != "2" {
+		t.Errorf("the server's file holds b = %q, %v; want 2", v, err)
+	}
+	if r := ts.do("POST", "/api/plugins/reference/get", []byte("a")); r.code != 200 || string(r.body) != "1" {
+		t.Errorf("get a = %s", r)
+	}
+	if r := ts.do("POST", "/api/plugins/reference/get", []byte("c")); r.code != abi.HTTPStatus(abi.NotFound) {
+		t.Errorf("get c, refused by the quota = %s, want %d", r, abi.HTTPStatus(abi.NotFound))
+	}
+}
+
+// TestIsolationMigratesOldLayout: a plugin's file of the layout before host
+// calls (IsolatedDataFile) is moved into the server's file when the plugin
+// is first loaded, isolated or not; a key the server's file holds keeps its
+// value.
+func TestIsolationMigratesOldLayout(t *testing.T) {
+	bin := isolationWorker(t, testEngine)
+	for _, iso := range []string{IsolationProcess, IsolationNone} {
+		t.Run("isolation="+iso, func(t *testing.T) {
+			base := t.TempDir()
+			plugins := filepath.Join(base, "plugins")
+			copyDir(t, referenceDir(t), filepath.Join(plugins, "reference"))
+			data := filepath.Join(base, "data.db")
+			ctx := context.Background()
+			for file, kvs := range map[string][][2]string{
+				IsolatedDataFile(data, "reference"): {{"old", "from-old-file"}, {"both", "old"}},
+				data:                                {{"both", "server"}},
+			} {
+				st, err := storage.Open(file)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, kv := range kvs {
+					if err := st.Set(ctx, "reference", []byte(kv[0]), []byte(kv[1])); err != nil {
+						t.Fatal(err)
+					}
+				}
+				st.Close()
+			}
+			ts := newServer(t, Config{Isolation: iso, WorkerBinary: bin, PluginsDir: plugins, DataFile: data})
+			for key, want := range map[string]string{"old": "from-old-file", "both": "server"} {
+				if r := ts.do("POST", "/api/plugins/reference/get", []byte(key)); r.code != 200 || string(r.body) != want {
+					t.Errorf("get %s = %s, want %s", key, r, want)
+				}
+			}
+			old := IsolatedDataFile(data, "reference")
+			if _, err := os.Stat(old); !os.IsNotExist(err) {
+				t.Errorf("old file %s still there after the migration: %v", old, err)
+			}
+			if _, err := os.Stat(old + ".migrated"); err != nil {
+				t.Errorf("old file not kept as .migrated: %v", err)
+			}
+		})
+	}
+}
+
+// storageLoopDir writes a plugin folder of the storage_loop guest.
+func storageLoopDir(t testing.TB) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "storage-loop")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	write(t, filepath.Join(dir, "plugin.yml"), `apiVersion: kubestellar.io/v1
+kind: Plugin
+metadata:
+  name: storage-loop
+  version: 1.0.0
+spec:
+  backend:
+    enabled: true
+    routes:
+      - path: /loop
+        methods: [GET]
+        handler: handle_storage_loop
+`)
+	write(t, filepath.Join(dir, "storage-loop.wasm"), string(conformance.Guest("storage_loop")))
+	return dir
+}
+
+// TestIsolationHostCallLoop: a guest that loops on host_storage_set, each
+// call a round trip to the server, is still killed at its deadline, its
+// writes reached the server's file, and the server keeps answering.
+func TestIsolationHostCallLoop(t *testing.T) {
+	bin := isolationWorker(t, testEngine)
+	ts := newServer(t, Config{Isolation: IsolationProcess, WorkerBinary: bin, CallTimeout: 500 * time.Millisecond},
+		storageLoopDir(t), referenceDir(t))
+	for i := range 2 {
+		if r := ts.do("GET", "/api/plugins/storage-loop/loop", nil); r.code != 504 || r.json(t)["kind"] != kindDeadline {
+			t.Errorf("GET /loop %d = %s, want 504 %s", i, r, kindDeadline)
+		}
+	}
+	if v, err := ts.srv.store.Get(context.Background(), "storage-loop", []byte("k")); err != nil || string(v) != "v" {
+		t.Errorf("the looping guest's key in the server's file: %q, %v; want v", v, err)
+	}
+	var info *IsolationInfo
+	if p := ts.listing().find("storage-loop"); p != nil && p.Pool != nil {
+		info = p.Pool.Isolation
+	}
+	if info == nil || info.Kills != 2 {
+		t.Errorf("worker of the looping guest: %+v, want 2 kills", info)
+	}
+	if r := ts.do("POST", "/api/plugins/reference/set", []byte("x=y")); r.code != 200 {
+		t.Errorf("another isolated plugin after the loops: %s", r)
+	}
+	if r := ts.do("GET", "/healthz", nil); r.code != 200 {
+		t.Errorf("healthz after the loops = %s", r)
+	}
+}
+
+// TestIsolationWasmerHostCalls: on wasmer, the engine isolation exists for,
+// the guest's storage and Kubernetes imports reach the server too, and a
+// guest looping on host_storage_set is killed at its deadline.
+func TestIsolationWasmerHostCalls(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the wasmer binary")
+	}
+	bin := isolationWorker(t, "wasmer")
+	k := &countingKube{Fixture: kube.NewFixture()}
+	ts := newServer(t, Config{Engine: "wasmer", WorkerBinary: bin, Kube: k, CallTimeout: 500 * time.Millisecond},
+		referenceDir(t), storageLoopDir(t))
+	if r := ts.do("POST", "/api/plugins/reference/set", []byte("a=1")); r.code != 200 {
+		t.Errorf("set a = %s", r)
+	}
+	if v, err := ts.srv.store.Get(context.Background(), "reference", []byte("a")); err != nil || string(v) != "1" {
+		t.Errorf("the server's file holds a = %q, %v; want 1", v, err)
+	}
+	if r := ts.do("POST", "/api/plugins/reference/k8s", []byte("/apis/cluster.open-cluster-management.io/v1/managedclusters")); r.code != 200 || k.calls.Load() != 1 {
+		t.Errorf("kubernetes call = %s, %d calls on the server's client; want 200 and 1", r, k.calls.Load())
+	}
+	if r := ts.do("GET", "/api/plugins/storage-loop/loop", nil); r.code != 504 {
+		t.Errorf("GET /loop = %s, want 504", r)
+	}
+	if r := ts.do("POST", "/api/plugins/reference/get", []byte("a")); r.code != 200 || string(r.body) != "1" {
+		t.Errorf("get a after the loop = %s", r)
+	}
+}
+
+// barrierKube is the fixture backend, holding each call until n calls are
+// in it at once: n calls answered proves n plugin calls ran at the same time.
+type barrierKube struct {
+	*kube.Fixture
+	n   int
+	mu  sync.Mutex
+	in  int
+	all chan struct{}
+}
+
+func (k *barrierKube) Do(ctx context.Context, method, path string, body []byte) (int, []byte, error) {
+	k.mu.Lock()
+	if k.in++; k.in%k.n == 0 {
+		close(k.all)
+	}
+	all := k.all
+	if k.in%k.n == 0 {
+		k.all = make(chan struct{}) // the next round's
+	}
+	k.mu.Unlock()
+	select {
+	case <-all:
+	case <-ctx.Done():
+		return 0, nil, ctx.Err()
+	}
+	return k.Fixture.Do(ctx, method, path, body)
+}
+
+// TestIsolationWorkerPool: an isolated plugin serves as many calls at once
+// as it has workers (one worker would hold the first call in the barrier
+// and answer the others 503 at the queue timeout), each worker is replaced
+// on its own, and one killed while idle is replaced at its next call.
+func TestIsolationWorkerPool(t *testing.T) {
+	bin := isolationWorker(t, testEngine)
+	const n = 3
+	k := &barrierKube{Fixture: kube.NewFixture(), n: n, all: make(chan struct{})}
+	ts := newServer(t, Config{Isolation: IsolationProcess, WorkerBinary: bin, Kube: k, MaxWorkers: n,
+		CallTimeout: 20 * time.Second, QueueTimeout: 10 * time.Second}, referenceDir(t))
+	round := func(what string) {
+		t.Helper()
+		var wg sync.WaitGroup
+		answers := make(chan response, n)
+		for range n {
+			wg.Go(func() {
+				answers <- ts.do("POST", "/api/plugins/reference/k8s", []byte("/apis/cluster.open-cluster-management.io/v1/managedclusters"))
+			})
+		}
+		wg.Wait()
+		close(answers)
+		for r := range answers {
+			if r.code != 200 {
+				t.Errorf("%s: one of %d calls at once = %s", what, n, r)
+			}
+		}
+	}
+	round("first round")
+	p := ts.listing().find("reference")
+	if p == nil || p.Pool == nil || p.Pool.Isolation == nil {
+		t.Fatalf("listing: %+v", p)
+	}
+	info := *p.Pool.Isolation
+	if info.Workers != n || len(info.PIDs) != n || info.Starts != n || p.Pool.Max != n {
+		t.Fatalf("after %d calls at once: %+v, pool max %d; want %d workers started", n, info, p.Pool.Max, n)
+	}
+	// Kill one worker while it is idle: its next call finds it gone and
+	// starts another; the other workers keep their processes.
+	victim := info.PIDs[n-1]
+	if err := syscall.Kill(victim, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 5*time.Second, "the killed worker to be reaped", func() bool {
+		return syscall.Kill(victim, 0) != nil
+	})
+	round("after a worker was killed")
+	after := pluginIsolation(t, ts, "reference")
+	if after.Deaths != 1 || after.Restarts != 1 || len(after.PIDs) != n || slices.Contains(after.PIDs, victim) {
+		t.Errorf("after killing worker %d: %+v; want 1 death, 1 restart, %d workers without it", victim, after, n)
+	}
+	for _, pid := range info.PIDs {
+		if pid != victim && !slices.Contains(after.PIDs, pid) {
+			t.Errorf("worker %d was replaced though only %d was killed: %+v", pid, victim, after)
+		}
+	}
+}
+
+// pluginIsolation returns plugin name's workers as the listing shows them.
+func pluginIsolation(t *testing.T, ts *testServer, name string) IsolationInfo {
+	t.Helper()
+	p := ts.listing().find(name)
+	if p == nil || p.Pool == nil || p.Pool.Isolation == nil {
+		t.Fatalf("no isolated %s in the listing: %+v", name, p)
+	}
+	return *p.Pool.Isolation
+}
+
+// BenchmarkIsolationStorage times a storage read (the reference guest's
+// handle_storage_get of a stored key), in process and isolated, where the
+// read is a host call back to the server: the round trip a host import costs
+// an isolated plugin.
+func BenchmarkIsolationStorage(b *testing.B) {
+	for _, iso := range []string{IsolationNone, IsolationProcess} {
+		b.Run("isolation="+iso, func(b *testing.B) {
+			cfg := Config{Isolation: iso, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+			if iso == IsolationProcess {
+				cfg.WorkerBinary = isolationWorker(b, testEngine)
+			}
+			base := b.TempDir()
+			cfg.Engine, cfg.PluginsDir, cfg.CacheDir = testEngine, filepath.Join(base, "plugins"), cacheDir
+			copyDir(b, referenceDir(b), filepath.Join(cfg.PluginsDir, "reference"))
+			srv, err := New(context.Background(), cfg)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Cleanup(func() { srv.Close(context.Background()) })
+			w := &discardWriter{h: http.Header{}}
+			if srv.ServeHTTP(w, httptest.NewRequest("POST", "/api/plugins/reference/set", strings.NewReader("k=value"))); w.code != 200 {
+				b.Fatalf("set k: %d", w.code)
+			}
+			body := strings.NewReader("k")
+			req := httptest.NewRequest("POST", "/api/plugins/reference/get", nil)
+			for b.Loop() {
+				clear(w.h)
+				w.code, w.n = 0, 0
+				body.Reset("k")
+				req.Body, req.ContentLength = io.NopCloser(body), 1
+				srv.ServeHTTP(w, req)
+				if w.code != 200 || w.n != 5 {
+					b.Fatalf("answer %d, %d bytes", w.code, w.n)
+				}
+			}
+		})
+	}
 }

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/kspbench/kspbench/abi"
@@ -19,7 +18,9 @@ import (
 
 // The worker operations of process isolation (kspbench serve --isolation
 // process): a worker process loads one plugin, then serves its calls one at
-// a time. `kspbench worker` serves them beside the benchmark operations.
+// a time, and asks the server for the plugin's storage and Kubernetes calls
+// with host calls (isolation_host.go). `kspbench worker` serves them beside
+// the benchmark operations.
 const (
 	OpPluginLoad = "plugin-load" // PluginLoadArgs; PluginLoadResult
 	OpPluginCall = "plugin-call" // PluginCallArgs; PluginCallResult
@@ -31,10 +32,10 @@ type PluginLoadArgs struct {
 	Dir string `json:"dir"`
 	// ABI is the profile's name; empty detects the plugin's.
 	ABI string `json:"abi,omitempty"`
-	// DataFile is the bbolt file of this plugin's storage: the worker opens
-	// it at the plugin's first storage call and holds it (and its lock) for
-	// as long as it lives.
-	DataFile        string `json:"data_file"`
+	// Kube is the server's Kubernetes backend (kube.Client.Backend), which
+	// the worker reaches through host calls, as it does the server's
+	// storage.
+	Kube            string `json:"kube"`
 	CacheDir        string `json:"cache_dir"`
 	CallTimeoutNS   int64  `json:"call_timeout_ns"`
 	MaxRequestBytes uint32 `json:"max_request_bytes"`
@@ -74,9 +75,8 @@ type PluginCallResult struct {
 // that opens its engine with open. A worker hosts one plugin at a time.
 func WorkerOps(open func(engines.Config) (engines.Engine, error)) map[string]worker.Op {
 	var (
-		eng   engines.Engine
-		store *lazyStore
-		p     *plugin.Plugin
+		eng engines.Engine
+		p   *plugin.Plugin
 	)
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	return map[string]worker.Op{
@@ -107,13 +107,7 @@ func WorkerOps(open func(engines.Config) (engines.Engine, error)) map[string]wor
 					return nil, err
 				}
 			}
-			if store == nil {
-				if err := os.MkdirAll(filepath.Dir(a.DataFile), 0o755); err != nil {
-					return nil, err
-				}
-				store = &lazyStore{path: a.DataFile}
-			}
-			p, err = f.Load(ctx, eng, plugindir.Options{Storage: store, Logger: log, MaxInstances: 1,
+			p, err = f.Load(ctx, eng, plugindir.Options{Storage: hostStore{}, Kube: hostKubeClient{backend: a.Kube}, Logger: log, MaxInstances: 1,
 				Limits: abi.Limits{CallTimeout: time.Duration(a.CallTimeoutNS), MaxRequestBytes: a.MaxRequestBytes,
 					MaxStorageBytes: a.MaxStorageBytes, MaxStorageKeys: a.MaxStorageKeys}})
 			if err != nil {

@@ -163,7 +163,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	} else {
 		s.log.Info("management API enabled", "prefix", adminPrefix)
 	}
-	s.log.Info("limits", "max_instances", cfg.MaxInstances, "queue", cfg.QueueSize, "queue_timeout", cfg.QueueTimeout,
+	s.log.Info("limits", "max_instances", cfg.MaxInstances, "max_workers", cfg.MaxWorkers, "queue", cfg.QueueSize, "queue_timeout", cfg.QueueTimeout,
 		"call_timeout", cfg.CallTimeout, "max_body_bytes", cfg.MaxBodyBytes, "max_body_bytes_in_flight", cfg.MaxBodyBytesInFlight,
 		"max_upload_bytes", cfg.MaxUploadBytes, "storage_max_bytes", cfg.StorageMaxBytes, "storage_max_keys", cfg.StorageMaxKeys)
 	c := cfg.Conn
@@ -357,12 +357,17 @@ func (s *Server) compile(ctx context.Context, f *plugindir.Folder) *entry {
 		abi: f.Profile.Name, warnings: f.Warnings}
 	start := time.Now()
 	var p backend
-	var err error
 	size := s.cfg.MaxInstances
-	if s.cfg.Isolation == IsolationProcess {
+	// Whatever the isolation now, a plugin once isolated by an older
+	// kspbench may have data in a file of its own.
+	err := s.migrateIsolatedData(ctx, name)
+	switch {
+	case err != nil:
+		// Not loaded: it would run without the data it had.
+	case s.cfg.Isolation == IsolationProcess:
 		p, err = s.startIsolated(ctx, f)
-		size = 1 // one worker per plugin, one call at a time
-	} else {
+		size = s.cfg.MaxWorkers // one call at a time per worker
+	default:
 		p, err = f.Load(ctx, s.engine, plugindir.Options{
 			Storage: s.store, Kube: s.kube, Logger: s.log, MaxInstances: s.cfg.MaxInstances,
 			Limits: abi.Limits{CallTimeout: s.cfg.CallTimeout, MaxRequestBytes: uint32(s.cfg.MaxBodyBytes),
@@ -541,7 +546,6 @@ func (s *Server) pluginInfo(e *entry) PluginInfo {
 		pi.Notes = e.plugin.Notes()
 		if pb, ok := e.plugin.(*procBackend); ok {
 			pi.Pool.Isolation = pb.isolation()
-			pi.Storage = nil // the server's file does not hold it
 		}
 	}
 	return pi

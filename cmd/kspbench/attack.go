@@ -133,7 +133,8 @@ timeout + 10s; after each burst the child must be alive, --plugin must answer
 GET /status, take a POST /data and still hold every record it acknowledged;
 from the end of the first round to the end of the last the child's threads
 may grow by 32 at most, the resident memory of it and its workers by 256 MiB,
-and it may have one worker process per plugin, none left unreaped (Linux
+and it may have two worker processes per plugin (the child runs with
+--max-workers 2), none left unreaped (Linux
 only: read from /proc; skipped elsewhere, with a note).`
 
 const attackExample = `  kspbench attack --url http://127.0.0.1:4000

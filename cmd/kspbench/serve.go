@@ -43,6 +43,7 @@ type serveOptions struct {
 	token         string
 	tokenFromFlag bool
 	maxInstances  int
+	maxWorkers    int
 	queue         int
 	queueTimeout  time.Duration
 	callTimeout   time.Duration
@@ -86,6 +87,7 @@ func defineServeFlags(fs *flag.FlagSet) *serveOptions {
 	fs.BoolVar(&o.inCluster, "in-cluster", false, "reach the cluster this process runs in with its pod's service account")
 	fs.StringVar(&o.token, "token", "", "bearer token of the management API under /api/admin/plugins (default: $"+tokenEnv+"; without one, management is disabled)")
 	fs.IntVar(&o.maxInstances, "max-instances", 0, "instances per plugin, the bound on its calls in flight (default: 2 × GOMAXPROCS)")
+	fs.IntVar(&o.maxWorkers, "max-workers", 0, "worker processes per plugin under --isolation process, the bound on its calls in flight there; started as calls overlap (default: GOMAXPROCS, at most 4 and at most --max-instances; each is a process of 100+ MiB)")
 	fs.IntVar(&o.queue, "queue", 64, "requests per plugin that may wait for a busy instance; more get 503 at once (0: none wait)")
 	fs.DurationVar(&o.queueTimeout, "queue-timeout", time.Second, "longest wait for an instance before 503 with Retry-After")
 	fs.DurationVar(&o.callTimeout, "call-timeout", 5*time.Second, "deadline of one handler call; 504 past it and the instance is discarded")
@@ -147,6 +149,9 @@ func (o *serveOptions) validate(args []string) error {
 	if o.maxInstances < 0 {
 		return errors.New("serve: --max-instances must be 0 (default) or more")
 	}
+	if o.maxWorkers < 0 {
+		return errors.New("serve: --max-workers must be 0 (default) or more")
+	}
 	if o.conn.MaxConns == 0 || o.conn.MaxConns < -1 {
 		return errors.New("serve: --max-conns must be positive, or -1 for no cap")
 	}
@@ -193,7 +198,7 @@ func (o *serveOptions) config(logger *slog.Logger, k kube.Client) serve.Config {
 	conn.MaxHeaderBytes = int(o.maxHeader)
 	return serve.Config{
 		Engine: o.engine, PluginsDir: o.plugins, DataFile: o.data, CacheDir: o.cacheDir, Kube: k, Token: o.token,
-		MaxInstances: o.maxInstances, QueueSize: queue, QueueTimeout: o.queueTimeout, CallTimeout: o.callTimeout,
+		MaxInstances: o.maxInstances, MaxWorkers: o.maxWorkers, QueueSize: queue, QueueTimeout: o.queueTimeout, CallTimeout: o.callTimeout,
 		MaxBodyBytes: int64(o.maxBody), MaxBodyBytesInFlight: int64(o.maxInFlight), MaxUploadBytes: int64(o.maxUpload),
 		StorageMaxBytes: uint64(o.storageBytes), StorageMaxKeys: uint32(o.storageKeys),
 		Conn: conn, ShutdownTimeout: o.shutdown, Logger: logger,

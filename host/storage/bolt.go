@@ -211,6 +211,31 @@ func (b *Bolt) write(namespace string, key []byte, q Quota, readOnlyIfAbsent boo
 	return wrote, err
 }
 
+// Each calls fn with each key of namespace and its value, in key order,
+// until fn returns an error, which Each returns. key and value are valid only
+// during the call; fn must not write to b.
+func (b *Bolt) Each(ctx context.Context, namespace string, fn func(key, value []byte) error) error {
+	if err := checkArgs(ctx, "each", namespace, []byte{0}); err != nil {
+		return err
+	}
+	err := b.db.View(func(tx *bolt.Tx) error {
+		bk := tx.Bucket([]byte(namespace))
+		if bk == nil {
+			return nil
+		}
+		return bk.ForEach(func(k, v []byte) error {
+			if v == nil && bk.Bucket(k) != nil {
+				return nil // a nested bucket: not written by this package
+			}
+			return fn(k, v)
+		})
+	})
+	if err != nil {
+		return b.wrap("each", namespace, err)
+	}
+	return nil
+}
+
 // Usage implements QuotaStore.Usage.
 func (b *Bolt) Usage(ctx context.Context, namespace string) (Usage, error) {
 	if err := checkArgs(ctx, "usage", namespace, []byte{0}); err != nil {

@@ -41,6 +41,7 @@ func serveChild(args []string) error {
 	addr := fs.String("addr", "", "")
 	ready := fs.String("ready-file", "", "")
 	callTimeout := fs.Duration("call-timeout", 0, "")
+	fs.Int("max-workers", 0, "") // process isolation only; this child runs plugins in process
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

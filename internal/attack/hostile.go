@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -32,8 +33,8 @@ import (
 // its own call, not the server.
 type Hostile struct {
 	// Command starts the server: the program and its arguments, to which
-	// "--plugins DIR --call-timeout T --addr 127.0.0.1:0 --ready-file FILE"
-	// are appended (kspbench serve's flags). It must not set them itself.
+	// "--plugins DIR --call-timeout T --max-workers W --addr 127.0.0.1:0
+	// --ready-file FILE" are appended (kspbench serve's flags). It must not set them itself.
 	Command []string
 	// Env is added to the child's environment.
 	Env []string
@@ -43,6 +44,10 @@ type Hostile struct {
 	// PluginDir is Plugin's folder (plugin.yml and its wasm), copied into
 	// the child's plugins folder. Required.
 	PluginDir string
+	// MaxWorkers is the child's --max-workers: the most worker processes
+	// of one plugin under process isolation, the bound on its children
+	// with the number of plugins. Default 2.
+	MaxWorkers int
 	// CallTimeout is the child's --call-timeout: how long an endless guest
 	// runs before 504. Default 1s.
 	CallTimeout time.Duration
@@ -86,6 +91,9 @@ func (h Hostile) withDefaults() Hostile {
 	}
 	if h.Bound <= 0 {
 		h.Bound = 2*h.CallTimeout + 10*time.Second
+	}
+	if h.MaxWorkers <= 0 {
+		h.MaxWorkers = 2
 	}
 	if h.MaxThreadGrowth <= 0 {
 		h.MaxThreadGrowth = 32
@@ -252,7 +260,8 @@ func RunHostile(ctx context.Context, h Hostile) (Result, error) {
 	if err := writeHostilePlugins(plugins); err != nil {
 		return res, err
 	}
-	command := append(append([]string{}, h.Command...), "--plugins", plugins, "--call-timeout", h.CallTimeout.String())
+	command := append(append([]string{}, h.Command...), "--plugins", plugins, "--call-timeout", h.CallTimeout.String(),
+		"--max-workers", strconv.Itoa(h.MaxWorkers))
 	srv, err := startChild(ctx, command, h.Env, filepath.Join(h.Dir, "ready"))
 	if err != nil {
 		return res, err
@@ -451,7 +460,7 @@ func (r *hostileRun) settle(ctx context.Context, first procStats, measured bool)
 		if err != nil {
 			return st, false, err.Error()
 		}
-		settled := st.zombies == 0 && st.children <= len(hostilePlugins)+1
+		settled := st.zombies == 0 && st.children <= (len(hostilePlugins)+1)*r.h.MaxWorkers
 		if measured {
 			settled = settled && r.overBounds(first, st) == ""
 		}
@@ -471,9 +480,9 @@ func (r *hostileRun) overBounds(first, st procStats) string {
 	if st.rss > first.rss+r.h.MaxRSSGrowth {
 		over = append(over, fmt.Sprintf("resident memory grew from %d to %d MiB, more than %d MiB", first.rss>>20, st.rss>>20, r.h.MaxRSSGrowth>>20))
 	}
-	// One worker per plugin at most (process isolation), none otherwise.
-	if limit := len(hostilePlugins) + 1; st.children > limit {
-		over = append(over, fmt.Sprintf("%d child processes, more than one per plugin (%d)", st.children, limit))
+	// MaxWorkers per plugin at most (process isolation), none otherwise.
+	if limit := (len(hostilePlugins) + 1) * r.h.MaxWorkers; st.children > limit {
+		over = append(over, fmt.Sprintf("%d child processes, more than %d per plugin (%d)", st.children, r.h.MaxWorkers, limit))
 	}
 	if st.zombies > 0 {
 		over = append(over, fmt.Sprintf("%d exited child processes not reaped", st.zombies))

@@ -29,7 +29,14 @@ type Spec struct {
 	Env []string
 	// Dir is the working directory; empty means the parent's.
 	Dir string
+	// Host serves the worker's host calls (HostCall) during Call; nil
+	// answers each with an error.
+	Host HostFunc
 }
+
+// HostFunc serves one host call: it decodes args and returns a
+// JSON-encodable result. ctx is the Call's, so the Call's deadline bounds it.
+type HostFunc func(ctx context.Context, op string, args json.RawMessage) (any, error)
 
 // Process is a running worker. Its methods are safe for concurrent use, but
 // calls are served one at a time.
@@ -40,7 +47,8 @@ type Process struct {
 	mu     sync.Mutex // serialises calls and restarts
 	cmd    *exec.Cmd
 	stdin  io.WriteCloser
-	resps  chan Response
+	msgs   chan message  // responses and host calls, read from stdout
+	stop   chan struct{} // closed by kill: read stops passing lines on
 	exited chan struct{}
 	exit   error // set before exited is closed
 	tail   *tailBuffer
@@ -108,7 +116,11 @@ func (p *Process) start(ctx context.Context) error {
 		return fmt.Errorf("worker[%s]: start %s: %w", p.spec.Engine, p.spec.Path, err)
 	}
 	p.cmd, p.stdin = cmd, stdin
-	p.resps = make(chan Response, 1)
+	// Room for a response and a host call: a worker has at most one host
+	// call unanswered, and read blocks past that, so a worker writing lines
+	// the parent does not wait for costs the parent no memory.
+	p.msgs = make(chan message, 2)
+	p.stop = make(chan struct{})
 	p.exited = make(chan struct{})
 	go p.read(stdout)
 	var h Hello
@@ -136,16 +148,23 @@ func (p *Process) start(ctx context.Context) error {
 	return nil
 }
 
-// read passes protocol lines to resps and anything else to the tail, then
-// records how the process ended.
+// read passes protocol lines (responses and host calls) to msgs and anything
+// else to the tail, then records how the process ended.
 func (p *Process) read(stdout io.Reader) {
 	sc := bufio.NewScanner(stdout)
 	sc.Buffer(make([]byte, 64<<10), MaxLine)
+	stopped := false
 	for sc.Scan() {
 		line := sc.Bytes()
-		var r Response
-		if len(line) > 0 && line[0] == '{' && json.Unmarshal(line, &r) == nil {
-			p.resps <- r
+		var m message
+		if len(line) > 0 && line[0] == '{' && json.Unmarshal(line, &m) == nil {
+			if !stopped {
+				select {
+				case p.msgs <- m:
+				case <-p.stop:
+					stopped = true // killed: drain stdout until it ends
+				}
+			}
 			continue
 		}
 		p.tail.Write(append(line, '\n'))
@@ -181,6 +200,14 @@ func (p *Process) Restart(ctx context.Context) error {
 	return p.start(ctx)
 }
 
+// Running reports whether the worker process runs: false once it has
+// ended (killed, crashed, or told to end), until the next Call restarts it.
+func (p *Process) Running() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.cmd != nil && !p.dead()
+}
+
 func (p *Process) dead() bool {
 	select {
 	case <-p.exited:
@@ -207,7 +234,13 @@ func (p *Process) call(ctx context.Context, op string, args, result any) error {
 	}
 	for {
 		select {
-		case r := <-p.resps:
+		case r := <-p.msgs:
+			if r.Host != 0 {
+				// A reply that cannot be written means the worker is
+				// gone: its exit (or ctx) ends the call.
+				p.serveHost(ctx, req.ID, r)
+				continue
+			}
 			if r.ID != req.ID {
 				continue // an answer to a call abandoned earlier
 			}
@@ -227,6 +260,29 @@ func (p *Process) call(ctx context.Context, op string, args, result any) error {
 			return p.died(op, true)
 		}
 	}
+}
+
+// serveHost answers the host call m, made while request call runs.
+func (p *Process) serveHost(ctx context.Context, call uint64, m message) error {
+	rep := HostReply{Host: m.Host}
+	switch {
+	case m.Call != call:
+		rep.Error = fmt.Sprintf("worker: host call %s names request %d, but request %d is the one in flight", m.Op, m.Call, call)
+	case p.spec.Host == nil:
+		rep.Error = fmt.Sprintf("worker: host call %s: this parent serves no host calls", m.Op)
+	default:
+		v, err := p.spec.Host(ctx, m.Op, m.Args)
+		if err != nil {
+			rep.Error = err.Error()
+			break
+		}
+		if rep.Result, err = json.Marshal(v); err != nil {
+			rep.Result, rep.Error = nil, fmt.Sprintf("worker: encode host call %s result: %v", m.Op, err)
+		}
+	}
+	line, _ := json.Marshal(rep)
+	_, err := p.stdin.Write(append(line, '\n'))
+	return err
 }
 
 func (p *Process) died(op string, killed bool) *DiedError {
@@ -253,6 +309,11 @@ func (p *Process) kill() {
 	}
 	if !p.dead() {
 		p.cmd.Process.Kill()
+	}
+	select {
+	case <-p.stop:
+	default:
+		close(p.stop)
 	}
 	<-p.exited
 }

@@ -17,10 +17,61 @@ type Response struct {
 	Error  string          `json:"error,omitempty"`
 }
 
+// HostCall is a line from worker to parent while the worker serves the
+// Request whose ID is Call: the worker asks the parent for a host service
+// (a plugin's storage or Kubernetes call, under serve's process isolation),
+// and waits for the HostReply with the same Host before it goes on.
+//
+// # Wire format
+//
+// Both directions stay one JSON object per line. A line whose "host" member
+// is a number other than zero is a host message; any other line is a Request
+// (parent to worker) or a Response (worker to parent):
+//
+//	worker → parent  {"host":1,"call":7,"op":"storage-get","args":{...}}
+//	parent → worker  {"host":1,"result":{...}}      or {"host":1,"error":"..."}
+//	worker → parent  {"id":7,"result":{...}}        (the answer to request 7)
+//
+// A worker has at most one host call unanswered (it waits for the reply, or
+// gives up when its operation's context ends, and drops a late reply by its
+// Host number), and the parent answers host calls one at a time inside
+// Process.Call, so a guest that loops on host calls costs the parent one line
+// at a time, and the operation's deadline still kills the worker. A host call
+// that names a request other than the one in flight gets an error reply.
+type HostCall struct {
+	Host uint64          `json:"host"`
+	Call uint64          `json:"call"`
+	Op   string          `json:"op"`
+	Args json.RawMessage `json:"args,omitempty"`
+}
+
+// HostReply is the parent's answer to the HostCall with the same Host.
+// Exactly one of Result and Error is set.
+type HostReply struct {
+	Host   uint64          `json:"host"`
+	Result json.RawMessage `json:"result,omitempty"`
+	Error  string          `json:"error,omitempty"`
+}
+
+// message is any line of the protocol, for the readers that demultiplex
+// them: Host not zero makes it a HostCall or HostReply.
+type message struct {
+	ID     uint64          `json:"id"`
+	Host   uint64          `json:"host"`
+	Call   uint64          `json:"call"`
+	Op     string          `json:"op"`
+	Args   json.RawMessage `json:"args,omitempty"`
+	Result json.RawMessage `json:"result,omitempty"`
+	Error  string          `json:"error,omitempty"`
+}
+
 // ProtocolVersion is the version of this protocol: the operations, their
 // arguments and results. A parent refuses a worker that speaks another one
 // (a stale binary in --workers, say) instead of misreading its answers.
-const ProtocolVersion = 7
+//
+// 8: host calls (HostCall, HostReply); serve's isolated plugins use them for
+// storage and Kubernetes.
+const ProtocolVersion = 8
 
 // Hello is the answer to the "hello" operation every worker serves: which
 // engine actually runs in the process.
