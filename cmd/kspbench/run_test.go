@@ -209,9 +209,20 @@ func TestHTTPWorkload(t *testing.T) {
 	}
 	for _, want := range []string{"BenchmarkHTTP/op=get-status/server=engine", "BenchmarkHTTP/op=get-status/server=native",
 		"BenchmarkHTTP/op=post-data/server=engine", "BenchmarkHTTP/op=post-data/server=native",
-		"BenchmarkHTTP/op=get-status/server=constant", "BenchmarkHTTP/op=post-data/server=constant", "req/s", "p99-sec"} {
+		"BenchmarkHTTP/op=get-status/server=constant", "BenchmarkHTTP/op=post-data/server=constant",
+		"BenchmarkHTTP/op=get-status/server=isolated", "req/s", "p99-sec"} {
 		if !strings.Contains(string(raw), want) {
 			t.Errorf("wazero.txt lacks %q:\n%s", want, raw)
 		}
+	}
+	// The isolated server is loaded on the GET route only.
+	if strings.Contains(string(raw), "op=post-data/server=isolated") {
+		t.Errorf("wazero.txt has an isolated POST figure:\n%s", raw)
+	}
+	// The summary says what isolation adds per request.
+	if md, err := os.ReadFile(filepath.Join(out, "summary.md")); err != nil {
+		t.Fatal(err)
+	} else if !strings.Contains(string(md), "isolation adds") {
+		t.Errorf("summary.md lacks the isolation column:\n%s", md)
 	}
 }

@@ -20,7 +20,7 @@ const hostTarget = 0.85
 func (s *summary) requestTime() {
 	r := s.r
 	var t table
-	t.head = []string{"engine", "route", "native", "serve + constant", "serve + plugin", "constant ÷ native", "host", "guest"}
+	t.head = []string{"engine", "route", "native", "serve + constant", "serve + plugin", "constant ÷ native", "host", "guest", "plugin, isolated", "isolation adds"}
 	for _, e := range r.Engines {
 		for _, op := range r.values(familyHTTP, "op") {
 			rps := func(server string) float64 {
@@ -30,7 +30,7 @@ func (s *summary) requestTime() {
 				}
 				return m.Median()
 			}
-			native, constant, plugin := rps("native"), rps("constant"), rps("engine")
+			native, constant, plugin, isolated := rps("native"), rps("constant"), rps("engine"), rps("isolated")
 			if native == 0 || constant == 0 {
 				continue
 			}
@@ -51,8 +51,13 @@ func (s *summary) requestTime() {
 			if plugin != 0 {
 				total, guest = 1/plugin, share(1/plugin-1/constant, 1/plugin)
 			}
+			isolation := missing
+			if isolated != 0 && plugin != 0 {
+				isolation = formatDuration(1/isolated - 1/plugin)
+			}
 			t.add(e.Name, routeLabel(op), cell(native), cell(constant), cell(plugin),
-				fmt.Sprintf("%.2f (%s %.2f)", ratio, verdict, hostTarget), share(1/constant-1/native, total), guest)
+				fmt.Sprintf("%.2f (%s %.2f)", ratio, verdict, hostTarget), share(1/constant-1/native, total), guest,
+				cell(isolated), isolation)
 		}
 	}
 	if len(t.rows) == 0 {
@@ -64,6 +69,8 @@ func (s *summary) requestTime() {
 		"(`server=constant`: the host's work with next to no guest); and `kspbench serve` with the plugin. " +
 		"*host* is the time per request serve adds over native (1/constant − 1/native), *guest* the time the plugin adds over the " +
 		"constant guest (1/plugin − 1/constant), each with its share of the plugin's time per request (1/plugin). " +
+		"A fourth server runs the plugin with process isolation (`serve --isolation process`, wasmer's default: each call in a worker process " +
+		"serve can kill), on the first GET route: *isolation adds* is the time per request it costs (1/isolated − 1/plugin). " +
 		fmt.Sprintf("Target for the host: serve + constant at %.2f of native or better.\n\n", hostTarget))
 	t.write(&s.b)
 	s.b.WriteString("\n")

@@ -8,7 +8,8 @@ import (
 )
 
 // TestRequestTime checks the shares on round figures: native 10k req/s
-// (100 µs), constant 8k (125 µs), plugin 4k (250 µs).
+// (100 µs), constant 8k (125 µs), plugin 4k (250 µs), and the plugin
+// isolated 2k (500 µs: isolation adds 250 µs).
 func TestRequestTime(t *testing.T) {
 	dir := t.TempDir()
 	var b strings.Builder
@@ -17,7 +18,7 @@ func TestRequestTime(t *testing.T) {
 		for _, s := range []struct {
 			server string
 			rps    string
-		}{{"native", "10000"}, {"constant", "8000"}, {"engine", "4000"}} {
+		}{{"native", "10000"}, {"constant", "8000"}, {"engine", "4000"}, {"isolated", "2000"}} {
 			b.WriteString("BenchmarkHTTP/op=get-status/server=" + s.server + " 1000 " + s.rps + " req/s\n")
 		}
 	}
@@ -29,7 +30,7 @@ func TestRequestTime(t *testing.T) {
 		t.Fatal(err)
 	}
 	md := writeSummary(r, charts{}, dir)
-	want := "| wazero | GET /status | 10.0K req/s | 8.00K req/s | 4.00K req/s | 0.80 (below 0.85) | 25.0 µs (10%) | 125 µs (50%) |"
+	want := "| wazero | GET /status | 10.0K req/s | 8.00K req/s | 4.00K req/s | 0.80 (below 0.85) | 25.0 µs (10%) | 125 µs (50%) | 2.00K req/s | 250 µs |"
 	if !strings.Contains(md, "## Where a request's time goes") || !strings.Contains(md, want) {
 		t.Errorf("summary lacks the row\n%s\n%s", want, md)
 	}

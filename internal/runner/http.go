@@ -124,6 +124,11 @@ func runHTTP(ctx context.Context, r *engineRun, o Options, sample int) ([]result
 		{"constant", r.w.Binary(), []string{"serve", "--engine", r.conf.ID(), "--plugins", constant, "--data", filepath.Join(r.tmp, "http", "constant.db"),
 			"--cache-dir", filepath.Join(r.tmp, "http", "cache"), "--log-level", "warn", "--abi", "auto", "--isolation", "none"}},
 		{"native", self, append([]string{"native-serve", "--plugin", o.PluginDir}, nativeBodies(ops)...)},
+		// The plugin again, each call in one of serve's worker processes
+		// (--isolation process, wasmer's default): what isolation costs per
+		// request, on the first GET route only.
+		{"isolated", r.w.Binary(), []string{"serve", "--engine", r.conf.ID(), "--plugins", plugins, "--data", filepath.Join(r.tmp, "http", "isolated.db"),
+			"--cache-dir", filepath.Join(r.tmp, "http", "cache"), "--log-level", "warn", "--abi", cmp.Or(o.ABI, "auto"), "--isolation", "process"}},
 	}
 	rot := ((sample % len(servers)) + len(servers)) % len(servers) // sample is -1 for a warm-up
 	servers = append(servers[rot:], servers[:rot]...)
@@ -133,8 +138,11 @@ func runHTTP(ctx context.Context, r *engineRun, o Options, sample int) ([]result
 	}
 	for _, s := range servers {
 		sops := ops
-		if s.kind == "constant" {
+		switch s.kind {
+		case "constant":
 			sops = constantOps(ops)
+		case "isolated":
+			sops = slices.DeleteFunc(slices.Clone(ops), func(op httpOp) bool { return op.method != "GET" })
 		}
 		samples, err := loadServer(ctx, r, o, self, f.Manifest.Metadata.Name, sops, s.kind, s.bin, s.args)
 		if err != nil {
