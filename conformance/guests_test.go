@@ -236,6 +236,15 @@ var guestShapes = func() map[string]guestShape {
 			},
 			wasi: []string{"clock_time_get", "random_get"},
 		},
+		"storage_loop": {
+			memoryPages: 1,
+			funcs: map[string]abi.FuncType{
+				"allocate":            abi.AllocateType,
+				"deallocate":          abi.DeallocateType,
+				"handle_storage_loop": handler,
+			},
+			imports: []string{abi.ImportStorageSet},
+		},
 		"wasi_sleep": {
 			memoryPages: 1,
 			funcs: map[string]abi.FuncType{
