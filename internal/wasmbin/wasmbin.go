@@ -180,36 +180,24 @@ func funcTypes(wasm []byte) ([][2][]byte, error) {
 	if len(wasm) < headerSize || string(wasm[:4]) != "\x00asm" {
 		return nil, fmt.Errorf("%w: no WebAssembly magic number (\\0asm)", ErrMalformed)
 	}
-	r := reader{b: wasm, off: headerSize}
-	for r.off < len(wasm) {
-		id := r.byte()
-		size, err := r.u32()
-		if err != nil {
-			return nil, fmt.Errorf("section %d: %w", id, err)
-		}
-		if uint64(size) > uint64(len(wasm)-r.off) {
-			return nil, fmt.Errorf("%w: section %d runs past the end of the module", ErrMalformed, id)
-		}
-		end := r.off + int(size)
+	var out [][2][]byte
+	err := sections(wasm, func(id byte, sec *reader) error {
 		if id != SectionType {
-			r.off = end
-			continue
+			return nil
 		}
-		sec := reader{b: wasm[:end], off: r.off}
 		n, err := sec.u32()
 		if err != nil {
-			return nil, fmt.Errorf("type section: %w", err)
+			return fmt.Errorf("type section: %w", err)
 		}
-		var out [][2][]byte
 		for i := uint32(0); i < n && sec.err == nil; i++ {
 			if form := sec.byte(); form != 0x60 {
-				return out, nil // a later proposal's type: stop, imports past it keep no type
+				return errDone // a later proposal's type: stop, imports past it keep no type
 			}
 			var ft [2][]byte
 			for j := range 2 {
 				c, err := sec.u32()
 				if err != nil {
-					return nil, fmt.Errorf("type %d: %w", i, err)
+					return fmt.Errorf("type %d: %w", i, err)
 				}
 				for k := uint32(0); k < c && sec.err == nil; k++ {
 					ft[j] = append(ft[j], sec.byte())
@@ -218,21 +206,24 @@ func funcTypes(wasm []byte) ([][2][]byte, error) {
 			out = append(out, ft)
 		}
 		if sec.err != nil {
-			return nil, fmt.Errorf("type section: %w", sec.err)
+			return fmt.Errorf("type section: %w", sec.err)
 		}
-		return out, nil
+		return errDone
+	})
+	if err != nil {
+		return nil, err
 	}
-	return nil, nil
+	return out, nil
 }
 
-func walkWith(wasm []byte, mem func(*memLimits), imp func(module, name string, kind byte, typeIndex uint32)) error {
-	if len(wasm) < headerSize || string(wasm[:4]) != "\x00asm" {
-		return fmt.Errorf("%w: no WebAssembly magic number (\\0asm)", ErrMalformed)
-	}
-	if v := wasm[4:8]; string(v) != "\x01\x00\x00\x00" {
-		return fmt.Errorf("%w: binary format version %d, want 1", ErrMalformed, uint32(v[0])|uint32(v[1])<<8|uint32(v[2])<<16|uint32(v[3])<<24)
-	}
-	index := 0
+// errDone ends sections early, without an error.
+var errDone = errors.New("done")
+
+// sections calls fn with each section of a module (its header checked by
+// the caller) in order: its id and a reader over its content alone. It
+// stops at the first error fn returns, errDone without an error; a reader
+// fn leaves in error is the section's error.
+func sections(wasm []byte, fn func(id byte, sec *reader) error) error {
 	r := reader{b: wasm, off: headerSize}
 	for r.off < len(wasm) {
 		id := r.byte()
@@ -247,21 +238,47 @@ func walkWith(wasm []byte, mem func(*memLimits), imp func(module, name string, k
 		}
 		end := start + int(size)
 		sec := reader{b: wasm[:end], off: start}
-		switch id {
-		case SectionImport:
-			err = importSection(&sec, &index, mem, imp)
-		case SectionMemory:
-			err = memorySection(&sec, &index, mem)
+		err = fn(id, &sec)
+		if errors.Is(err, errDone) {
+			return nil
 		}
 		if err != nil {
-			return fmt.Errorf("section %d: %w", id, err)
+			return err
 		}
-		if (id == SectionImport || id == SectionMemory) && sec.off != end {
-			return fmt.Errorf("%w: section %d: %d bytes left over", ErrMalformed, id, end-sec.off)
+		if sec.err != nil {
+			return fmt.Errorf("section %d: %w", id, sec.err)
 		}
 		r.off = end
 	}
 	return nil
+}
+
+func walkWith(wasm []byte, mem func(*memLimits), imp func(module, name string, kind byte, typeIndex uint32)) error {
+	if len(wasm) < headerSize || string(wasm[:4]) != "\x00asm" {
+		return fmt.Errorf("%w: no WebAssembly magic number (\\0asm)", ErrMalformed)
+	}
+	if v := wasm[4:8]; string(v) != "\x01\x00\x00\x00" {
+		return fmt.Errorf("%w: binary format version %d, want 1", ErrMalformed, uint32(v[0])|uint32(v[1])<<8|uint32(v[2])<<16|uint32(v[3])<<24)
+	}
+	index := 0
+	return sections(wasm, func(id byte, sec *reader) error {
+		var err error
+		switch id {
+		case SectionImport:
+			err = importSection(sec, &index, mem, imp)
+		case SectionMemory:
+			err = memorySection(sec, &index, mem)
+		default:
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("section %d: %w", id, err)
+		}
+		if sec.off != len(sec.b) {
+			return fmt.Errorf("%w: section %d: %d bytes left over", ErrMalformed, id, len(sec.b)-sec.off)
+		}
+		return nil
+	})
 }
 
 func importSection(r *reader, index *int, mem func(*memLimits), imp func(module, name string, kind byte, typeIndex uint32)) error {
@@ -530,46 +547,34 @@ func Exports(wasm []byte) ([]Export, error) {
 		return nil, err
 	}
 	var out []Export
-	r := reader{b: wasm, off: headerSize}
-	for r.off < len(wasm) {
-		id := r.byte()
-		size, err := r.u32()
-		if err != nil {
-			return nil, fmt.Errorf("section %d: %w", id, err)
-		}
-		if uint64(size) > uint64(len(wasm)-r.off) {
-			return nil, fmt.Errorf("%w: section %d runs past the end of the module", ErrMalformed, id)
-		}
-		end := r.off + int(size)
-		sec := reader{b: wasm[:end], off: r.off}
-		r.off = end
+	err = sections(wasm, func(id byte, sec *reader) error {
 		switch id {
 		case sectionFunction:
 			n, err := sec.u32()
 			if err != nil {
-				return nil, fmt.Errorf("function section: %w", err)
+				return fmt.Errorf("function section: %w", err)
 			}
 			for i := uint32(0); i < n && sec.err == nil; i++ {
 				ti, err := sec.u32()
 				if err != nil {
-					return nil, fmt.Errorf("function section: %w", err)
+					return fmt.Errorf("function section: %w", err)
 				}
 				funcs = append(funcs, ti)
 			}
 		case sectionExport:
 			n, err := sec.u32()
 			if err != nil {
-				return nil, fmt.Errorf("export section: %w", err)
+				return fmt.Errorf("export section: %w", err)
 			}
 			for i := range n {
 				name, err := sec.name()
 				if err != nil {
-					return nil, fmt.Errorf("export %d: %w", i, err)
+					return fmt.Errorf("export %d: %w", i, err)
 				}
 				kind := sec.byte()
 				index, err := sec.u32()
 				if err != nil {
-					return nil, fmt.Errorf("export %d (%s): %w", i, name, err)
+					return fmt.Errorf("export %d (%s): %w", i, name, err)
 				}
 				e := Export{Name: name, Kind: fmt.Sprintf("kind %#x", kind)}
 				if int(kind) < len(importKinds) {
@@ -582,9 +587,10 @@ func Exports(wasm []byte) ([]Export, error) {
 				out = append(out, e)
 			}
 		}
-		if sec.err != nil {
-			return nil, fmt.Errorf("section %d: %w", id, sec.err)
-		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }
@@ -607,70 +613,57 @@ func EmptyFunction(wasm []byte, name string) (bool, error) {
 		return false, err
 	}
 	target := -1 // index among the module's own functions (the code section's)
-	r := reader{b: wasm, off: headerSize}
-	for r.off < len(wasm) {
-		id := r.byte()
-		size, err := r.u32()
-		if err != nil {
-			return false, fmt.Errorf("section %d: %w", id, err)
-		}
-		if uint64(size) > uint64(len(wasm)-r.off) {
-			return false, fmt.Errorf("%w: section %d runs past the end of the module", ErrMalformed, id)
-		}
-		end := r.off + int(size)
-		sec := reader{b: wasm[:end], off: r.off}
-		r.off = end
+	empty := false
+	err := sections(wasm, func(id byte, sec *reader) error {
 		switch id {
 		case sectionExport:
 			n, err := sec.u32()
 			if err != nil {
-				return false, fmt.Errorf("export section: %w", err)
+				return fmt.Errorf("export section: %w", err)
 			}
 			for i := range n {
 				en, err := sec.name()
 				if err != nil {
-					return false, fmt.Errorf("export %d: %w", i, err)
+					return fmt.Errorf("export %d: %w", i, err)
 				}
 				kind := sec.byte()
 				index, err := sec.u32()
 				if err != nil {
-					return false, fmt.Errorf("export %d (%s): %w", i, en, err)
+					return fmt.Errorf("export %d (%s): %w", i, en, err)
 				}
 				if en == name {
 					if kind != 0 || int(index) < imported {
-						return false, nil
+						return errDone
 					}
 					target = int(index) - imported
 				}
 			}
 		case sectionCode:
 			if target < 0 {
-				return false, nil
+				return errDone
 			}
 			n, err := sec.u32()
 			if err != nil {
-				return false, fmt.Errorf("code section: %w", err)
+				return fmt.Errorf("code section: %w", err)
 			}
 			for i := range int(n) {
 				bodySize, err := sec.u32()
 				if err != nil {
-					return false, fmt.Errorf("code section: body %d: %w", i, err)
+					return fmt.Errorf("code section: body %d: %w", i, err)
 				}
-				if uint64(bodySize) > uint64(end-sec.off) {
-					return false, fmt.Errorf("%w: code section: body %d runs past its section", ErrMalformed, i)
+				if uint64(bodySize) > uint64(len(sec.b)-sec.off) {
+					return fmt.Errorf("%w: code section: body %d runs past its section", ErrMalformed, i)
 				}
 				if i == target {
 					// No local declarations (a count of 0), then end.
-					body := wasm[sec.off : sec.off+int(bodySize)]
-					return string(body) == "\x00\x0b", nil
+					empty = string(sec.b[sec.off:sec.off+int(bodySize)]) == "\x00\x0b"
+					return errDone
 				}
 				sec.off += int(bodySize)
 			}
-			return false, nil
+			return errDone
 		}
-		if sec.err != nil {
-			return false, fmt.Errorf("section %d: %w", id, sec.err)
-		}
-	}
-	return false, nil
+		return nil
+	})
+	return empty, err
 }
