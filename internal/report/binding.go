@@ -18,34 +18,21 @@ type bindingPair struct {
 // direct configurations are both in the run.
 func (r *Run) bindingPairs() []bindingPair {
 	var ps []bindingPair
-	for _, e := range r.Engines {
-		if e.Configuration != catalog.DefaultConfig {
-			continue
-		}
-		for _, d := range r.Engines {
-			if d.Base == e.Base && d.Configuration == catalog.Direct {
-				ps = append(ps, bindingPair{binding: e, direct: d})
-			}
-		}
+	for _, p := range r.besideDefault(catalog.Direct) {
+		ps = append(ps, bindingPair{binding: p[0], direct: p[1]})
 	}
 	return ps
 }
 
-// bindingFigure is one row of the binding-cost comparison.
-type bindingFigure struct {
-	label string
-	kv    []string // the Call figure's keys
-}
-
 // bindingFigures are the figures the binding-cost section compares: those
 // results.BindingCost names, through the harness first.
-var bindingFigures = func() []bindingFigure {
-	var fs []bindingFigure
+var bindingFigures = func() []pairFigure {
+	var fs []pairFigure
 	for _, via := range []string{results.ViaHarness, results.ViaEngine} {
 		for _, op := range []struct{ op, label string }{
 			{results.OpNoop, "empty call"}, {results.OpEcho64, "echo, 64 B each way"}, {results.OpHostcall, "host call"},
 		} {
-			fs = append(fs, bindingFigure{op.label + " via " + via, []string{results.KeyOp, op.op, results.KeyVia, via}})
+			fs = append(fs, pairFigure{op.label + " via " + via, familyCall, []string{results.KeyOp, op.op, results.KeyVia, via}})
 		}
 	}
 	return fs
@@ -68,8 +55,8 @@ func (s *summary) bindingCost() {
 	t := table{head: []string{"figure", "engine", "binding (default)", "direct", "binding ÷ direct"}}
 	for _, f := range bindingFigures {
 		for _, p := range pairs {
-			bm := p.binding.metric("sec/op", familyCall, f.kv...)
-			dm := p.direct.metric("sec/op", familyCall, f.kv...)
+			bm := p.binding.metric("sec/op", f.family, f.kv...)
+			dm := p.direct.metric("sec/op", f.family, f.kv...)
 			if bm == nil && dm == nil {
 				continue
 			}

@@ -21,43 +21,54 @@ type safetyPair struct {
 // no-deadline configurations are both in the run.
 func (r *Run) safetyPairs() []safetyPair {
 	var ps []safetyPair
+	for _, p := range r.besideDefault(catalog.NoDeadline) {
+		ps = append(ps, safetyPair{safe: p[0], unguarded: p[1]})
+	}
+	return ps
+}
+
+// besideDefault returns, in report order, each engine's default beside its
+// configuration called config, for every engine that has both in the run.
+func (r *Run) besideDefault(config string) [][2]*Engine {
+	var ps [][2]*Engine
 	for _, e := range r.Engines {
 		if e.Configuration != catalog.DefaultConfig {
 			continue
 		}
-		for _, u := range r.Engines {
-			if u.Base == e.Base && u.Configuration == catalog.NoDeadline {
-				ps = append(ps, safetyPair{safe: e, unguarded: u})
+		for _, o := range r.Engines {
+			if o.Base == e.Base && o.Configuration == config {
+				ps = append(ps, [2]*Engine{e, o})
 			}
 		}
 	}
 	return ps
 }
 
-// safetyFigure is one row of the price-of-safety comparison.
-type safetyFigure struct {
+// pairFigure is one row of a comparison of two configurations: the
+// price-of-safety and the binding-cost sections.
+type pairFigure struct {
 	label  string
 	family string   // familyCall or familySightglass
 	kv     []string // the figure's keys
 }
 
-// safetyFigures are the figures the price-of-safety section compares: the
+// pairFigures are the figures the price-of-safety section compares: the
 // empty call, the host call, the loop and each of the plugin's routes the
 // run measured, through the harness, then the execution of each Sightglass
 // program.
-func (r *Run) safetyFigures() []safetyFigure {
-	fs := []safetyFigure{
+func (r *Run) pairFigures() []pairFigure {
+	fs := []pairFigure{
 		{"empty call", familyCall, []string{results.KeyOp, results.OpNoop, results.KeyVia, results.ViaHarness}},
 		{"host call", familyCall, []string{results.KeyOp, results.OpHostcall, results.KeyVia, results.ViaHarness}},
 		{fmt.Sprintf("loop of %d iterations", results.LoopN), familyCall, []string{results.KeyOp, results.OpLoop, results.KeyVia, results.ViaHarness}},
 	}
 	for _, g := range r.values(familyCall, results.KeyGuest) {
 		for _, op := range r.values(familyCall, results.KeyOp, results.KeyGuest, g) {
-			fs = append(fs, safetyFigure{g + " " + routeLabel(op), familyCall, []string{results.KeyGuest, g, results.KeyOp, op, results.KeyVia, results.ViaHarness}})
+			fs = append(fs, pairFigure{g + " " + routeLabel(op), familyCall, []string{results.KeyGuest, g, results.KeyOp, op, results.KeyVia, results.ViaHarness}})
 		}
 	}
 	for _, p := range r.values(familySightglass, results.KeyProgram) {
-		fs = append(fs, safetyFigure{"Sightglass " + p + " (execute)", familySightglass, []string{results.KeyProgram, p, results.KeyPhase, results.PhaseExecute}})
+		fs = append(fs, pairFigure{"Sightglass " + p + " (execute)", familySightglass, []string{results.KeyProgram, p, results.KeyPhase, results.PhaseExecute}})
 	}
 	return fs
 }
@@ -106,7 +117,7 @@ func (s *summary) priceOfSafety() {
 		"the next garbage collection stalls the whole process (the conformance matrix shows `abi/deadline` unsupported for those configurations, " +
 		"and each configuration's cost is listed below).\n\n")
 	t := table{head: []string{"figure", "engine", "safe (default)", "no deadline", "safe ÷ unguarded"}}
-	for _, f := range r.safetyFigures() {
+	for _, f := range r.pairFigures() {
 		for _, p := range pairs {
 			safe := p.safe.metric("sec/op", f.family, f.kv...)
 			ung := p.unguarded.metric("sec/op", f.family, f.kv...)
@@ -194,7 +205,7 @@ func (r *Run) priceOfSafetySVG() []byte {
 		format: formatDuration,
 		legend: legend,
 	}
-	for _, f := range r.safetyFigures() {
+	for _, f := range r.pairFigures() {
 		g := barGroup{label: f.label}
 		for _, p := range pairs {
 			safe := p.safe.metric("sec/op", f.family, f.kv...)
