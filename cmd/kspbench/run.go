@@ -25,7 +25,7 @@ func defineRunFlags(fs *flag.FlagSet) *runFlags {
 	o := &f.o
 	engs := fs.String("engines", strings.Join(o.Engines, ","), "comma-separated engine configurations to measure, engine[:config] (kspbench engines lists them); "+
 		"the default measures each engine's safe default on everything, its no-deadline configuration on the price-of-safety figures only "+
-		"and its direct configuration (wasmtime:direct) on the binding-cost figures only")
+		"and its direct configuration (wasmtime:direct) on the binding-cost figures only (Call, and HTTP with the constant guest beside native)")
 	benchRE := fs.String("bench", ".", "regexp per name level, as go test -bench: 'Call' runs a workload, 'Copy/size=64KiB' some of its figures; workloads: "+strings.Join(runner.WorkloadNames(), ", "))
 	fs.IntVar(&o.Count, "count", o.Count, "samples of every figure, per engine")
 	quick := fs.Bool("quick", false, "smoke run: 3 samples (min–max, not intervals: add --count 6 for those), 20ms timings, the engines' safe defaults only unless --engines names others, no conformance suite and no HTTP or Sightglass workload unless --bench names it")

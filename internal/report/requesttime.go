@@ -18,19 +18,20 @@ const hostTarget = 0.85
 // constant, and of serve with the plugin, and the time per request each
 // step adds.
 func (s *summary) requestTime() {
-	r := s.r
+	r := s.full // the direct configurations run the constant guest and native only
+	rps := func(e *Engine, op, server string) float64 {
+		m := e.metric("req/s", familyHTTP, results.KeyOp, op, results.KeyServer, server)
+		if m == nil {
+			return 0
+		}
+		return m.Median()
+	}
 	var t table
 	t.head = []string{"engine", "route", "native", "serve + constant", "serve + plugin", "constant ÷ native", "host", "guest", "plugin, isolated", "isolation adds"}
 	for _, e := range r.Engines {
-		for _, op := range r.values(familyHTTP, "op") {
-			rps := func(server string) float64 {
-				m := e.metric("req/s", familyHTTP, "op", op, "server", server)
-				if m == nil {
-					return 0
-				}
-				return m.Median()
-			}
-			native, constant, plugin, isolated := rps("native"), rps("constant"), rps("engine"), rps("isolated")
+		for _, op := range r.values(familyHTTP, results.KeyOp) {
+			native, constant := rps(e, op, results.ServerNative), rps(e, op, results.ServerConstant)
+			plugin, isolated := rps(e, op, results.ServerEngine), rps(e, op, results.ServerIsolated)
 			if native == 0 || constant == 0 {
 				continue
 			}
@@ -39,11 +40,6 @@ func (s *summary) requestTime() {
 					return missing
 				}
 				return formatRate(v, "req/s")
-			}
-			ratio := constant / native
-			verdict := "meets"
-			if ratio < hostTarget {
-				verdict = "below"
 			}
 			// Shares are of the plugin's time per request, or of the
 			// constant guest's when the plugin has no figure.
@@ -56,7 +52,7 @@ func (s *summary) requestTime() {
 				isolation = formatDuration(1/isolated - 1/plugin)
 			}
 			t.add(e.Name, routeLabel(op), cell(native), cell(constant), cell(plugin),
-				fmt.Sprintf("%.2f (%s %.2f)", ratio, verdict, hostTarget), share(1/constant-1/native, total), guest,
+				hostVerdict(constant/native), share(1/constant-1/native, total), guest,
 				cell(isolated), isolation)
 		}
 	}
@@ -71,9 +67,40 @@ func (s *summary) requestTime() {
 		"constant guest (1/plugin − 1/constant), each with its share of the plugin's time per request (1/plugin). " +
 		"A fourth server runs the plugin with process isolation (`serve --isolation process`, wasmer's default: each call in a worker process " +
 		"serve can kill), on the first GET route: *isolation adds* is the time per request it costs (1/isolated − 1/plugin). " +
+		"A direct configuration (`<engine>:direct`, the engine's library through its C API) runs the constant guest and native only: " +
+		"the host's cost without the Go binding. " +
 		fmt.Sprintf("Target for the host: serve + constant at %.2f of native or better.\n\n", hostTarget))
 	t.write(&s.b)
 	s.b.WriteString("\n")
+	// What the binding costs per request: the same serve and constant guest
+	// through the Go binding and through the C API, each beside its own
+	// native figure.
+	listed := false
+	for _, p := range r.bindingPairs() {
+		for _, op := range r.values(familyHTTP, results.KeyOp) {
+			bc, bn := rps(p.binding, op, results.ServerConstant), rps(p.binding, op, results.ServerNative)
+			dc, dn := rps(p.direct, op, results.ServerConstant), rps(p.direct, op, results.ServerNative)
+			if bc == 0 || bn == 0 || dc == 0 || dn == 0 {
+				continue
+			}
+			fmt.Fprintf(&s.b, "- %s, %s: serve + constant reaches %.2f of native through the Go binding and %.2f through the C API (`%s`); "+
+				"the binding adds %s per request (1/constant − 1/native of the one minus the other's), two guest calls (allocate and the handler).\n",
+				p.binding.Base, routeLabel(op), bc/bn, dc/dn, p.direct.Name, formatDuration((1/bc-1/bn)-(1/dc-1/dn)))
+			listed = true
+		}
+	}
+	if listed {
+		s.b.WriteString("\n")
+	}
+}
+
+// hostVerdict formats constant ÷ native beside the target: "0.82 (below 0.85)".
+func hostVerdict(ratio float64) string {
+	verdict := "meets"
+	if ratio < hostTarget {
+		verdict = "below"
+	}
+	return fmt.Sprintf("%.2f (%s %.2f)", ratio, verdict, hostTarget)
 }
 
 // share formats a time per request and its fraction of total: "12.0 µs (31%)".

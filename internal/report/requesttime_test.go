@@ -35,3 +35,40 @@ func TestRequestTime(t *testing.T) {
 		t.Errorf("summary lacks the row\n%s\n%s", want, md)
 	}
 }
+
+// TestRequestTimeBinding checks the direct configuration's row (constant and
+// native only) and the line that says what the binding adds per request:
+// wasmtime's host 25 µs through the binding (8k beside 10k), 11.1 µs through
+// the C API (9k beside 10k), so the binding adds 13.9 µs.
+func TestRequestTimeBinding(t *testing.T) {
+	dir := t.TempDir()
+	write := func(file, config string, servers map[string]string) {
+		var b strings.Builder
+		b.WriteString("engine: wasmtime\nengine-config: " + config + "\n\n")
+		for range 3 {
+			for _, server := range []string{"native", "constant", "engine"} {
+				if rps, ok := servers[server]; ok {
+					b.WriteString("BenchmarkHTTP/op=get-status/server=" + server + " 1000 " + rps + " req/s\n")
+				}
+			}
+		}
+		if err := os.WriteFile(filepath.Join(dir, file), []byte(b.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("wasmtime.txt", "default", map[string]string{"native": "10000", "constant": "8000", "engine": "4000"})
+	write("wasmtime-direct.txt", "direct", map[string]string{"native": "10000", "constant": "9000"})
+	r, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	md := writeSummary(r, charts{}, dir)
+	for _, want := range []string{
+		"| wasmtime:direct | GET /status | 10.0K req/s | 9.00K req/s | – | 0.90 (meets 0.85) | 11.1 µs (10%) | – | – | – |",
+		"- wasmtime, GET /status: serve + constant reaches 0.80 of native through the Go binding and 0.90 through the C API (`wasmtime:direct`); the binding adds 13.9 µs per request",
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("summary lacks\n%s\n%s", want, md)
+		}
+	}
+}

@@ -70,6 +70,27 @@ const (
 // "Call/op=noop/via=harness".
 func CallName(op, via string) string { return Name(Call, KeyOp, op, KeyVia, via) }
 
+// Keys and values of the HTTP figures: HTTPName("get-status", ServerConstant)
+// is "HTTP/op=get-status/server=constant".
+const (
+	KeyServer = "server"
+	// ServerEngine is kspbench serve with the plugin, in process.
+	ServerEngine = "engine"
+	// ServerConstant is kspbench serve with a guest that answers a
+	// constant: the host's cost with next to no guest.
+	ServerConstant = "constant"
+	// ServerNative is kspbench native-serve, the same answers from a plain
+	// Go handler: the ceiling.
+	ServerNative = "native"
+	// ServerIsolated is kspbench serve with the plugin under process
+	// isolation.
+	ServerIsolated = "isolated"
+)
+
+// HTTPName is the name of an HTTP figure: op is RouteOp's, server one of
+// the Server values.
+func HTTPName(op, server string) string { return Name(HTTP, KeyOp, op, KeyServer, server) }
+
 // LoopN is the number of loop iterations of the OpLoop figures.
 const LoopN = 10_000
 
@@ -107,14 +128,18 @@ func PriceOfSafety(name string) bool {
 
 // BindingCost reports whether the figure called name is one the binding-cost
 // comparison needs: the empty call, the 64-byte echo and the host call,
-// through the harness and through the engine's API. An engine's direct
-// configuration (catalog.BindingPairs) is measured on these alone in a
-// default run.
+// through the harness and through the engine's API, and serve with the
+// constant guest beside native-serve on each route (what the binding costs
+// per HTTP request). An engine's direct configuration (catalog.BindingPairs)
+// is measured on these alone in a default run.
 func BindingCost(name string) bool {
 	for _, op := range []string{OpNoop, OpEcho64, OpHostcall} {
 		if name == CallName(op, ViaHarness) || name == CallName(op, ViaEngine) {
 			return true
 		}
+	}
+	if strings.HasPrefix(name, HTTP+"/"+KeyOp+"=") {
+		return strings.HasSuffix(name, "/"+KeyServer+"="+ServerConstant) || strings.HasSuffix(name, "/"+KeyServer+"="+ServerNative)
 	}
 	return false
 }

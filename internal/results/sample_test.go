@@ -21,6 +21,10 @@ func TestComparisonFigures(t *testing.T) {
 		{SightglassName("ksp-sort", PhaseCompile), false, false},
 		{SightglassName("ksp-sort", PhaseInstantiate), false, false},
 		{Name(Copy, "dir", "host-to-guest", "size", "64KiB", KeyVia, ViaHarness), false, false},
+		{HTTPName("get-status", ServerConstant), false, true},
+		{HTTPName("post-data", ServerNative), false, true},
+		{HTTPName("get-status", ServerEngine), false, false},
+		{HTTPName("get-status", ServerIsolated), false, false},
 	} {
 		if got := PriceOfSafety(tc.name); got != tc.safety {
 			t.Errorf("PriceOfSafety(%s) = %v, want %v", tc.name, got, tc.safety)

@@ -112,23 +112,29 @@ func runHTTP(ctx context.Context, r *engineRun, o Options, sample int) ([]result
 		return nil, err
 	}
 	var out []results.Sample
-	servers := []struct {
-		kind string
+	type server struct {
+		kind string // a results.Server value
 		bin  string
 		args []string
-	}{
-		{"engine", r.w.Binary(), []string{"serve", "--engine", r.conf.ID(), "--plugins", plugins, "--data", filepath.Join(r.tmp, "http", "data.db"),
+	}
+	servers := []server{
+		{results.ServerEngine, r.w.Binary(), []string{"serve", "--engine", r.conf.ID(), "--plugins", plugins, "--data", filepath.Join(r.tmp, "http", "data.db"),
 			"--cache-dir", filepath.Join(r.tmp, "http", "cache"), "--log-level", "warn", "--abi", cmp.Or(o.ABI, "auto"),
 			// The engines, not serve's process isolation (wasmer's default), are measured.
 			"--isolation", "none"}},
-		{"constant", r.w.Binary(), []string{"serve", "--engine", r.conf.ID(), "--plugins", constant, "--data", filepath.Join(r.tmp, "http", "constant.db"),
+		{results.ServerConstant, r.w.Binary(), []string{"serve", "--engine", r.conf.ID(), "--plugins", constant, "--data", filepath.Join(r.tmp, "http", "constant.db"),
 			"--cache-dir", filepath.Join(r.tmp, "http", "cache"), "--log-level", "warn", "--abi", "auto", "--isolation", "none"}},
-		{"native", self, append([]string{"native-serve", "--plugin", o.PluginDir}, nativeBodies(ops)...)},
+		{results.ServerNative, self, append([]string{"native-serve", "--plugin", o.PluginDir}, nativeBodies(ops)...)},
 		// The plugin again, each call in one of serve's worker processes
 		// (--isolation process, wasmer's default): what isolation costs per
 		// request, on the first GET route only.
-		{"isolated", r.w.Binary(), []string{"serve", "--engine", r.conf.ID(), "--plugins", plugins, "--data", filepath.Join(r.tmp, "http", "isolated.db"),
+		{results.ServerIsolated, r.w.Binary(), []string{"serve", "--engine", r.conf.ID(), "--plugins", plugins, "--data", filepath.Join(r.tmp, "http", "isolated.db"),
 			"--cache-dir", filepath.Join(r.tmp, "http", "cache"), "--log-level", "warn", "--abi", cmp.Or(o.ABI, "auto"), "--isolation", "process"}},
+	}
+	if r.bindingOnly {
+		// A direct configuration is measured for the binding's cost per
+		// request: the constant guest beside native, not the plugin.
+		servers = slices.DeleteFunc(servers, func(s server) bool { return !results.BindingCost(results.HTTPName("", s.kind)) })
 	}
 	rot := ((sample % len(servers)) + len(servers)) % len(servers) // sample is -1 for a warm-up
 	servers = append(servers[rot:], servers[:rot]...)
@@ -139,9 +145,9 @@ func runHTTP(ctx context.Context, r *engineRun, o Options, sample int) ([]result
 	for _, s := range servers {
 		sops := ops
 		switch s.kind {
-		case "constant":
+		case results.ServerConstant:
 			sops = constantOps(ops)
-		case "isolated":
+		case results.ServerIsolated:
 			sops = slices.DeleteFunc(slices.Clone(ops), func(op httpOp) bool { return op.method != "GET" })
 		}
 		samples, err := loadServer(ctx, r, o, self, f.Manifest.Metadata.Name, sops, s.kind, s.bin, s.args)
@@ -235,7 +241,7 @@ func loadServer(ctx context.Context, r *engineRun, o Options, self, plugin strin
 		if res.Errors > 0 {
 			return nil, fmt.Errorf("%s %s under load: %d of %d requests failed (first: %s)", op.method, url, res.Errors, res.Requests, res.FirstError)
 		}
-		out = append(out, results.Sample{Name: "HTTP/op=" + op.name + "/server=" + kind, Iters: res.OK, Values: []results.Value{
+		out = append(out, results.Sample{Name: results.HTTPName(op.name, kind), Iters: res.OK, Values: []results.Value{
 			{Value: res.RPS, Unit: "req/s"},
 			{Value: res.P50, Unit: "p50-sec"},
 			{Value: res.P99, Unit: "p99-sec"},

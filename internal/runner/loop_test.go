@@ -187,7 +187,7 @@ func TestRunLoopSafetyOnly(t *testing.T) {
 
 // TestRunLoopBindingOnly checks that the default options add each engine's
 // direct configuration on the binding-cost figures only: it runs only the
-// Call workload, keeps only the results.BindingCost figures (the engine-API
+// Call and HTTP workloads (Call here), keeps only the results.BindingCost figures (the engine-API
 // ones included, which the price of safety leaves out) and only the
 // interruption cases.
 func TestRunLoopBindingOnly(t *testing.T) {
@@ -203,6 +203,19 @@ func TestRunLoopBindingOnly(t *testing.T) {
 		if !slices.Contains(o.Engines, d) || slices.Contains(o.SafetyOnly, d) {
 			t.Errorf("Defaults(): %s in BindingOnly but Engines = %v, SafetyOnly = %v", d, o.Engines, o.SafetyOnly)
 		}
+	}
+	// The default run's direct configuration runs Call, and HTTP for the
+	// constant guest beside native (runHTTP keeps those servers only).
+	direct, err := catalog.ParseConfiguration("wasmtime:direct")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, w := range o.workloadsOf(direct, false, true) {
+		names = append(names, w.Name)
+	}
+	if want := []string{results.Call, results.HTTP}; !slices.Equal(names, want) {
+		t.Errorf("workloadsOf(wasmtime:direct, binding only) = %v, want %v", names, want)
 	}
 	o.Engines = []string{"wasmtime", "wasmtime:direct"}
 	o.SafetyOnly = nil

@@ -44,7 +44,7 @@ type Options struct {
 	SafetyOnly []string
 	// BindingOnly lists configurations of Engines measured only on the
 	// figures the binding-cost comparison needs (results.BindingCost: Call
-	// figures), and on the conformance cases that end a running call: the
+	// figures, and HTTP with the constant guest beside native), and on the conformance cases that end a running call: the
 	// default run adds each engine's direct configuration so.
 	BindingOnly []string
 	// Bench selects figures level by level, as go test -bench does.
@@ -578,8 +578,9 @@ func Run(ctx context.Context, o Options, env Env) (string, error) {
 
 // workloadsOf returns the workloads of a configuration: those the options
 // select, and of them only those its comparison needs when it is measured
-// for one only: Call for the binding-cost figures, Call and Sightglass
-// (whose execute figures) for the price-of-safety ones. A configuration
+// for one only: Call and HTTP (serve with the constant guest beside native)
+// for the binding-cost figures, Call and Sightglass (whose execute figures)
+// for the price-of-safety ones. A configuration
 // named in --engines runs everything, HTTP included (kspbench serve --engine
 // engine:config).
 func (o *Options) workloadsOf(conf catalog.Configuration, safetyOnly, bindingOnly bool) []bench.Workload {
@@ -587,7 +588,7 @@ func (o *Options) workloadsOf(conf catalog.Configuration, safetyOnly, bindingOnl
 	return slices.DeleteFunc(ws, func(w bench.Workload) bool {
 		switch {
 		case bindingOnly:
-			return w.Name != results.Call
+			return w.Name != results.Call && w.Name != results.HTTP
 		case safetyOnly:
 			return w.Name != results.Call && w.Name != results.Sightglass
 		}
