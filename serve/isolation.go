@@ -382,7 +382,7 @@ func (s *Server) startIsolated(ctx context.Context, f *plugindir.Folder) (*procB
 	}
 	name := f.Manifest.Metadata.Name
 	spec := worker.Spec{Engine: s.info.Name, Path: bin, Args: []string{"worker", "--engine", s.cfg.Engine},
-		Host: s.hostFor(name, f.Manifest.Spec.Permissions), Logger: s.log}
+		Host: s.hostFor(name, f.Manifest.Spec.Permissions), Logger: slog.New(workerLog{Handler: s.log.Handler(), plugin: name})}
 	// The worker's own deadline is later than the server's, so that the
 	// server's kill decides, on every engine alike.
 	load := PluginLoadArgs{Dir: f.Dir, ABI: abiName, Kube: s.kube.Backend(),
@@ -390,6 +390,50 @@ func (s *Server) startIsolated(ctx context.Context, f *plugindir.Folder) (*procB
 		MaxRequestBytes: uint32(s.cfg.MaxBodyBytes), MaxStorageBytes: s.cfg.StorageMaxBytes, MaxStorageKeys: s.cfg.StorageMaxKeys,
 		LogLevel: leastLevel(ctx, s.log)}
 	return startProcBackend(ctx, spec, load, s.cfg.CallTimeout, s.cfg.MaxWorkers)
+}
+
+// workerLog is the server's log handler for the records of plugin's
+// workers. The server does not trust a worker, whose guest may have escaped
+// its engine: a record that does not name plugin as its plugin attribute
+// (as host.Services does) is logged under plugin anyway, with the name it
+// gave as claimed_plugin.
+type workerLog struct {
+	slog.Handler
+	plugin string
+}
+
+func (h workerLog) Handle(ctx context.Context, r slog.Record) error {
+	claimed, found := "", false
+	r.Attrs(func(a slog.Attr) bool {
+		if a.Key == "plugin" {
+			claimed, found = a.Value.String(), true
+			return false
+		}
+		return true
+	})
+	if found && claimed == h.plugin {
+		return h.Handler.Handle(ctx, r)
+	}
+	nr := slog.NewRecord(r.Time, r.Level, r.Message, r.PC)
+	nr.AddAttrs(slog.String("plugin", h.plugin))
+	if found {
+		nr.AddAttrs(slog.String("claimed_plugin", claimed))
+	}
+	r.Attrs(func(a slog.Attr) bool {
+		if a.Key != "plugin" {
+			nr.AddAttrs(a)
+		}
+		return true
+	})
+	return h.Handler.Handle(ctx, nr)
+}
+
+func (h workerLog) WithAttrs(as []slog.Attr) slog.Handler {
+	return workerLog{Handler: h.Handler.WithAttrs(as), plugin: h.plugin}
+}
+
+func (h workerLog) WithGroup(name string) slog.Handler {
+	return workerLog{Handler: h.Handler.WithGroup(name), plugin: h.plugin}
 }
 
 // leastLevel is the least of the standard levels log handles (a level above

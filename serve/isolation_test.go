@@ -699,3 +699,23 @@ func BenchmarkIsolationStorage(b *testing.B) {
 		})
 	}
 }
+
+// TestWorkerLogPlugin: a worker's record that names another plugin, or
+// none, is logged under the worker's plugin.
+func TestWorkerLogPlugin(t *testing.T) {
+	var buf logBuffer
+	log := slog.New(workerLog{Handler: slog.NewTextHandler(&buf, nil), plugin: "mine"})
+	log.Info("a", "plugin", "mine", "n", 1)
+	log.Info("b", "plugin", "other", "n", 2)
+	log.Info("c", "n", 3)
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	want := []string{"msg=a plugin=mine n=1", "msg=b plugin=mine claimed_plugin=other n=2", "msg=c plugin=mine n=3"}
+	if len(lines) != len(want) {
+		t.Fatalf("%d lines, want %d:\n%s", len(lines), len(want), buf.String())
+	}
+	for i, w := range want {
+		if !strings.HasSuffix(lines[i], w) {
+			t.Errorf("line %d: %s, want it to end with %s", i, lines[i], w)
+		}
+	}
+}
