@@ -66,6 +66,12 @@ func childOps() map[string]worker.Op {
 			log.Info("no operation in its context: to stderr")
 			return n, nil
 		},
+		"log-forever": func(ctx context.Context, _ json.RawMessage) (any, error) {
+			log := slog.New(worker.LogHandler(slog.LevelInfo, slog.NewTextHandler(os.Stderr, nil)))
+			for {
+				log.InfoContext(ctx, strings.Repeat("x", 1000))
+			}
+		},
 		"stray-exit": func(context.Context, json.RawMessage) (any, error) {
 			os.Stdout.WriteString("not a protocol line\n")
 			os.Exit(3)
@@ -222,5 +228,30 @@ func TestStrayOutput(t *testing.T) {
 	var sum int
 	if err := p.Call(context.Background(), "add", 0, &sum); err != nil {
 		t.Errorf("after the death: %v", err)
+	}
+}
+
+// TestLogLoopKilled: an operation that never stops logging is killed when
+// its context ends, its records having reached the parent's logger one at a
+// time, and the next call runs on a new worker.
+func TestLogLoopKilled(t *testing.T) {
+	var records atomic.Int64
+	logger := slog.New(slog.NewTextHandler(writerFunc(func(b []byte) (int, error) {
+		records.Add(1)
+		return len(b), nil
+	}), nil))
+	p := startSpec(t, worker.Spec{Logger: logger})
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	err := p.Call(ctx, "log-forever", nil, nil)
+	var died *worker.DiedError
+	if !errors.As(err, &died) || !died.Killed {
+		t.Fatalf("endless logging: %v, want the worker killed at the deadline", err)
+	}
+	if n := records.Load(); n < 2 {
+		t.Errorf("%d records logged before the deadline, want many", n)
+	}
+	if err := p.Call(context.Background(), "add", 0, nil); err != nil {
+		t.Errorf("after the kill: %v", err)
 	}
 }

@@ -87,14 +87,14 @@ func (c *conn) next() (message, error) {
 		m, err := parseLine(c.in.Bytes())
 		if err != nil {
 			if err := c.write(Response{Error: fmt.Sprintf("worker: malformed request line: %v", err)}); err != nil {
-				return m, err
+				return m, fmt.Errorf("worker: answer a malformed line: %w", err)
 			}
 			continue
 		}
 		return m, nil
 	}
 	if err := c.in.Err(); err != nil {
-		return message{}, err
+		return message{}, fmt.Errorf("worker: read requests: %w", err)
 	}
 	return message{}, errEnd
 }
