@@ -394,29 +394,34 @@ func (s *Server) startIsolated(ctx context.Context, f *plugindir.Folder) (*procB
 
 // workerLog is the server's log handler for the records of plugin's
 // workers. The server does not trust a worker, whose guest may have escaped
-// its engine: a record that does not name plugin as its plugin attribute
-// (as host.Services does) is logged under plugin anyway, with the name it
-// gave as claimed_plugin.
+// its engine: a record that does not name plugin as its one plugin
+// attribute (as host.Services does) is logged under plugin anyway, with the
+// other names it gave as claimed_plugin.
 type workerLog struct {
 	slog.Handler
 	plugin string
 }
 
 func (h workerLog) Handle(ctx context.Context, r slog.Record) error {
-	claimed, found := "", false
+	mine, claimed := 0, ""
 	r.Attrs(func(a slog.Attr) bool {
 		if a.Key == "plugin" {
-			claimed, found = a.Value.String(), true
-			return false
+			if v := a.Value.String(); v == h.plugin {
+				mine++
+			} else if claimed == "" {
+				claimed = v
+			} else {
+				claimed += "," + v
+			}
 		}
 		return true
 	})
-	if found && claimed == h.plugin {
+	if mine == 1 && claimed == "" {
 		return h.Handler.Handle(ctx, r)
 	}
 	nr := slog.NewRecord(r.Time, r.Level, r.Message, r.PC)
 	nr.AddAttrs(slog.String("plugin", h.plugin))
-	if found {
+	if claimed != "" {
 		nr.AddAttrs(slog.String("claimed_plugin", claimed))
 	}
 	r.Attrs(func(a slog.Attr) bool {

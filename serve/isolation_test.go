@@ -708,8 +708,10 @@ func TestWorkerLogPlugin(t *testing.T) {
 	log.Info("a", "plugin", "mine", "n", 1)
 	log.Info("b", "plugin", "other", "n", 2)
 	log.Info("c", "n", 3)
+	log.Info("d", "plugin", "mine", "plugin", "other", "plugin", "third")
 	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
-	want := []string{"msg=a plugin=mine n=1", "msg=b plugin=mine claimed_plugin=other n=2", "msg=c plugin=mine n=3"}
+	want := []string{"msg=a plugin=mine n=1", "msg=b plugin=mine claimed_plugin=other n=2", "msg=c plugin=mine n=3",
+		"msg=d plugin=mine claimed_plugin=other,third"}
 	if len(lines) != len(want) {
 		t.Fatalf("%d lines, want %d:\n%s", len(lines), len(want), buf.String())
 	}
