@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"os"
 	"slices"
@@ -206,11 +207,17 @@ func (b *procBackend) acquire(ctx context.Context) (*procSlot, error) {
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
+	return b.take(), nil
+}
+
+// take takes the most recently used idle slot; the caller holds a token of
+// sem.
+func (b *procBackend) take() *procSlot {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	slot := b.idle[len(b.idle)-1]
 	b.idle = b.idle[:len(b.idle)-1]
-	return slot, nil
+	return slot
 }
 
 func (b *procBackend) release(slot *procSlot) {
@@ -248,22 +255,34 @@ func (b *procBackend) Handle(ctx context.Context, req *abi.Request) (*plugin.Res
 	b.calls.Add(1)
 	defer b.calls.Add(-1)
 	ctx = context.WithoutCancel(ctx)
-	qctx, cancel := context.WithTimeout(ctx, b.callTimeout+30*time.Second)
-	slot, err := b.acquire(qctx)
-	cancel()
-	if err != nil {
-		return nil, fmt.Errorf("waiting for a worker: %w", err)
+	// The waits for a slot and for a worker get a timer only when they
+	// may wait: arming a timer wakes the Go runtime's network poller,
+	// a scheduler wake-up each.
+	var slot *procSlot
+	select {
+	case b.sem <- struct{}{}:
+		slot = b.take()
+	default:
+		qctx, cancel := context.WithTimeout(ctx, b.callTimeout+30*time.Second)
+		var err error
+		slot, err = b.acquire(qctx)
+		cancel()
+		if err != nil {
+			return nil, fmt.Errorf("waiting for a worker: %w", err)
+		}
 	}
 	defer b.release(slot)
-	if _, err := b.ensureWithin(ctx, slot); err != nil {
-		slot.failures++ // back off from a worker that cannot start or load the plugin
-		slot.lastFail = time.Now()
-		return nil, &remoteError{code: http.StatusBadGateway, kind: kindInstantiate, msg: err.Error()}
+	if slot.proc == nil || !slot.loaded || !slot.proc.Running() {
+		if _, err := b.ensureWithin(ctx, slot); err != nil {
+			slot.failures++ // back off from a worker that cannot start or load the plugin
+			slot.lastFail = time.Now()
+			return nil, &remoteError{code: http.StatusBadGateway, kind: kindInstantiate, msg: err.Error()}
+		}
 	}
 	cctx, cancel := context.WithTimeout(ctx, b.callTimeout)
 	defer cancel()
 	var res PluginCallResult
-	err = slot.proc.Call(cctx, OpPluginCall, PluginCallArgs{Method: req.Method, Path: req.Path, Query: req.Query,
+	err := slot.proc.Call(cctx, OpPluginCall, PluginCallArgs{Method: req.Method, Path: req.Path, Query: req.Query,
 		Headers: req.Headers, Body: req.Body}, &res)
 	var died *worker.DiedError
 	switch {
@@ -363,13 +382,74 @@ func (s *Server) startIsolated(ctx context.Context, f *plugindir.Folder) (*procB
 	}
 	name := f.Manifest.Metadata.Name
 	spec := worker.Spec{Engine: s.info.Name, Path: bin, Args: []string{"worker", "--engine", s.cfg.Engine},
-		Host: s.hostFor(name, f.Manifest.Spec.Permissions)}
+		Host: s.hostFor(name, f.Manifest.Spec.Permissions), Logger: slog.New(workerLog{Handler: s.log.Handler(), plugin: name})}
 	// The worker's own deadline is later than the server's, so that the
 	// server's kill decides, on every engine alike.
 	load := PluginLoadArgs{Dir: f.Dir, ABI: abiName, Kube: s.kube.Backend(),
 		CacheDir: s.cacheDir(), CallTimeoutNS: int64(s.cfg.CallTimeout + time.Second),
-		MaxRequestBytes: uint32(s.cfg.MaxBodyBytes), MaxStorageBytes: s.cfg.StorageMaxBytes, MaxStorageKeys: s.cfg.StorageMaxKeys}
+		MaxRequestBytes: uint32(s.cfg.MaxBodyBytes), MaxStorageBytes: s.cfg.StorageMaxBytes, MaxStorageKeys: s.cfg.StorageMaxKeys,
+		LogLevel: leastLevel(ctx, s.log)}
 	return startProcBackend(ctx, spec, load, s.cfg.CallTimeout, s.cfg.MaxWorkers)
+}
+
+// workerLog is the server's log handler for the records of plugin's
+// workers. The server does not trust a worker, whose guest may have escaped
+// its engine: a record that does not name plugin as its one plugin
+// attribute (as host.Services does) is logged under plugin anyway, with the
+// other names it gave as claimed_plugin.
+type workerLog struct {
+	slog.Handler
+	plugin string
+}
+
+func (h workerLog) Handle(ctx context.Context, r slog.Record) error {
+	mine, claimed := 0, ""
+	r.Attrs(func(a slog.Attr) bool {
+		if a.Key == "plugin" {
+			if v := a.Value.String(); v == h.plugin {
+				mine++
+			} else if claimed == "" {
+				claimed = v
+			} else {
+				claimed += "," + v
+			}
+		}
+		return true
+	})
+	if mine == 1 && claimed == "" {
+		return h.Handler.Handle(ctx, r)
+	}
+	nr := slog.NewRecord(r.Time, r.Level, r.Message, r.PC)
+	nr.AddAttrs(slog.String("plugin", h.plugin))
+	if claimed != "" {
+		nr.AddAttrs(slog.String("claimed_plugin", claimed))
+	}
+	r.Attrs(func(a slog.Attr) bool {
+		if a.Key != "plugin" {
+			nr.AddAttrs(a)
+		}
+		return true
+	})
+	return h.Handler.Handle(ctx, nr)
+}
+
+func (h workerLog) WithAttrs(as []slog.Attr) slog.Handler {
+	return workerLog{Handler: h.Handler.WithAttrs(as), plugin: h.plugin}
+}
+
+func (h workerLog) WithGroup(name string) slog.Handler {
+	return workerLog{Handler: h.Handler.WithGroup(name), plugin: h.plugin}
+}
+
+// leastLevel is the least of the standard levels log handles (a level above
+// Error when it handles none).
+func leastLevel(ctx context.Context, log *slog.Logger) slog.Level {
+	for _, l := range []slog.Level{slog.LevelDebug, slog.LevelInfo, slog.LevelWarn, slog.LevelError} {
+		if log.Enabled(ctx, l) {
+			return l
+		}
+	}
+	return slog.LevelError + 1
 }
 
 // probeWorker starts a worker of cfg.Engine once, for the engine's

@@ -316,6 +316,9 @@ spec:
       - path: /k8s
         methods: [POST]
         handler: handle_k8s
+      - path: /log
+        methods: [POST]
+        handler: handle_log
   permissions:
     - kubestellar:read:clusters
 `
@@ -462,6 +465,47 @@ spec:
 `)
 	write(t, filepath.Join(dir, "storage-loop.wasm"), string(conformance.Guest("storage_loop")))
 	return dir
+}
+
+// TestIsolationLogs: a plugin's host_log inside a worker reaches the
+// server's logger as it does in process (level, message, plugin,
+// request_id, truncated_bytes for a message past the limit), plus the
+// worker's pid.
+func TestIsolationLogs(t *testing.T) {
+	bin := isolationWorker(t, testEngine)
+	long := strings.Repeat("x", 16<<10+5)
+	lines := func(iso string) (short, cut string, ts *testServer) {
+		ts = newServer(t, Config{Isolation: iso, WorkerBinary: bin}, referenceDir(t))
+		if r := ts.do("POST", "/api/plugins/reference/log", []byte("hello from the guest"), "X-Request-Id", "req-log"); r.code != 200 {
+			t.Fatalf("%s: POST /log = %s", iso, r)
+		}
+		if r := ts.do("POST", "/api/plugins/reference/log", []byte(long), "X-Request-Id", "req-long"); r.code != 200 {
+			t.Fatalf("%s: POST /log (long) = %s", iso, r)
+		}
+		for _, l := range strings.Split(ts.log.String(), "\n") {
+			// The record without its time, which differs.
+			_, rest, _ := strings.Cut(l, " ")
+			switch {
+			case strings.Contains(l, `msg="hello from the guest"`):
+				short = rest
+			case strings.Contains(l, "msg=xxxx"):
+				cut = rest
+			}
+		}
+		return short, cut, ts
+	}
+	wantShort, wantCut, _ := lines(IsolationNone)
+	if wantShort == "" || !strings.Contains(wantShort, "request_id=req-log") || !strings.Contains(wantCut, "truncated_bytes=5") {
+		t.Fatalf("in process: host_log lines %q and %q", wantShort, wantCut)
+	}
+	short, cut, ts := lines(IsolationProcess)
+	pid := fmt.Sprintf(" worker_pid=%d", pluginIsolation(t, ts, "reference").PID)
+	if short != wantShort+pid {
+		t.Errorf("isolated: host_log line\n%s\nwant\n%s", short, wantShort+pid)
+	}
+	if cut != wantCut+pid {
+		t.Errorf("isolated: host_log line of a long message\n%.200s\nwant\n%.200s", cut, wantCut+pid)
+	}
 }
 
 // TestIsolationHostCallLoop: a guest that loops on host_storage_set, each
@@ -653,5 +697,27 @@ func BenchmarkIsolationStorage(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// TestWorkerLogPlugin: a worker's record that names another plugin, or
+// none, is logged under the worker's plugin.
+func TestWorkerLogPlugin(t *testing.T) {
+	var buf logBuffer
+	log := slog.New(workerLog{Handler: slog.NewTextHandler(&buf, nil), plugin: "mine"})
+	log.Info("a", "plugin", "mine", "n", 1)
+	log.Info("b", "plugin", "other", "n", 2)
+	log.Info("c", "n", 3)
+	log.Info("d", "plugin", "mine", "plugin", "other", "plugin", "third")
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	want := []string{"msg=a plugin=mine n=1", "msg=b plugin=mine claimed_plugin=other n=2", "msg=c plugin=mine n=3",
+		"msg=d plugin=mine claimed_plugin=other,third"}
+	if len(lines) != len(want) {
+		t.Fatalf("%d lines, want %d:\n%s", len(lines), len(want), buf.String())
+	}
+	for i, w := range want {
+		if !strings.HasSuffix(lines[i], w) {
+			t.Errorf("line %d: %s, want it to end with %s", i, lines[i], w)
+		}
 	}
 }

@@ -41,6 +41,9 @@ type PluginLoadArgs struct {
 	MaxRequestBytes uint32 `json:"max_request_bytes"`
 	MaxStorageBytes uint64 `json:"max_storage_bytes"`
 	MaxStorageKeys  uint32 `json:"max_storage_keys"`
+	// LogLevel is the least level the server logs: the plugin's records
+	// at that level or above go to the server's logger (worker.LogHandler).
+	LogLevel slog.Level `json:"log_level"`
 }
 
 // PluginLoadResult describes the plugin the worker loaded.
@@ -78,7 +81,11 @@ func WorkerOps(open func(engines.Config) (engines.Engine, error)) map[string]wor
 		eng engines.Engine
 		p   *plugin.Plugin
 	)
-	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	// The plugin's records (host_log, and the host's notes on its calls) go
+	// to the server's logger during a call; outside one, to stderr, which
+	// the server keeps in the worker's crash tail.
+	var level slog.LevelVar
+	log := slog.New(worker.LogHandler(&level, slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: &level})))
 	return map[string]worker.Op{
 		OpPluginLoad: func(ctx context.Context, raw json.RawMessage) (any, error) {
 			var a PluginLoadArgs
@@ -88,6 +95,7 @@ func WorkerOps(open func(engines.Config) (engines.Engine, error)) map[string]wor
 			if p != nil {
 				return nil, errors.New(OpPluginLoad + ": this worker already hosts a plugin")
 			}
+			level.Set(a.LogLevel)
 			var prof *abi.Profile
 			if a.ABI != "" {
 				var err error

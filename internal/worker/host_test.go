@@ -4,8 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"log/slog"
 	"os"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -50,6 +53,30 @@ func childOps() map[string]worker.Op {
 			}
 			return sum, nil
 		},
+		"log": func(ctx context.Context, raw json.RawMessage) (any, error) {
+			var n int
+			if err := json.Unmarshal(raw, &n); err != nil {
+				return nil, err
+			}
+			log := slog.New(worker.LogHandler(slog.LevelInfo, slog.NewTextHandler(os.Stderr, nil))).With("plugin", "p")
+			log.DebugContext(ctx, "not sent: below the level")
+			for i := range n {
+				log.WithGroup("g").InfoContext(ctx, "hello", "i", i, "d", time.Second, "err", errors.New("boom"))
+			}
+			log.Info("no operation in its context: to stderr")
+			return n, nil
+		},
+		"log-forever": func(ctx context.Context, _ json.RawMessage) (any, error) {
+			log := slog.New(worker.LogHandler(slog.LevelInfo, slog.NewTextHandler(os.Stderr, nil)))
+			for {
+				log.InfoContext(ctx, strings.Repeat("x", 1000))
+			}
+		},
+		"stray-exit": func(context.Context, json.RawMessage) (any, error) {
+			os.Stdout.WriteString("not a protocol line\n")
+			os.Exit(3)
+			return nil, nil
+		},
 		"add-forever": func(ctx context.Context, _ json.RawMessage) (any, error) {
 			for {
 				if err := worker.CallHost(ctx, "add", 1, nil); err != nil {
@@ -62,7 +89,13 @@ func childOps() map[string]worker.Op {
 
 func start(t *testing.T, host worker.HostFunc) *worker.Process {
 	t.Helper()
-	p, err := worker.Start(context.Background(), worker.Spec{Engine: "fake", Path: os.Args[0], Env: []string{childEnv + "=1"}, Host: host})
+	return startSpec(t, worker.Spec{Host: host})
+}
+
+func startSpec(t *testing.T, spec worker.Spec) *worker.Process {
+	t.Helper()
+	spec.Engine, spec.Path, spec.Env = "fake", os.Args[0], []string{childEnv + "=1"}
+	p, err := worker.Start(context.Background(), spec)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,5 +172,86 @@ func TestHostCallLoopKilled(t *testing.T) {
 	}
 	if p.Hello().PID == pid {
 		t.Errorf("the worker was not restarted")
+	}
+}
+
+// TestLogLines: records an operation logs through LogHandler reach the
+// parent's Spec.Logger with their level, message and attributes, and the
+// worker's pid; records outside an operation stay in the worker.
+func TestLogLines(t *testing.T) {
+	var buf strings.Builder
+	var mu sync.Mutex
+	logger := slog.New(slog.NewTextHandler(writerFunc(func(b []byte) (int, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		return buf.Write(b)
+	}), &slog.HandlerOptions{Level: slog.LevelDebug}))
+	p := startSpec(t, worker.Spec{Logger: logger})
+	var n int
+	if err := p.Call(context.Background(), "log", 3, &n); err != nil || n != 3 {
+		t.Fatalf("log: %d, %v", n, err)
+	}
+	mu.Lock()
+	got := buf.String()
+	mu.Unlock()
+	lines := strings.Split(strings.TrimSpace(got), "\n")
+	if len(lines) != 3 {
+		t.Fatalf("%d lines logged, want 3:\n%s", len(lines), got)
+	}
+	pid := fmt.Sprintf("worker_pid=%d", p.Hello().PID)
+	for i, l := range lines {
+		for _, want := range []string{"level=INFO", "msg=hello", "plugin=p", fmt.Sprintf("g.i=%d", i), "g.d=1s", "g.err=boom", pid} {
+			if !strings.Contains(l, want) {
+				t.Errorf("line %d lacks %s: %s", i, want, l)
+			}
+		}
+	}
+	if strings.Contains(got, "not sent") || strings.Contains(got, "to stderr") {
+		t.Errorf("records below the level or outside an operation reached the parent:\n%s", got)
+	}
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(b []byte) (int, error) { return f(b) }
+
+// TestStrayOutput: what a worker writes on stdout that is not a protocol
+// line is kept in the tail a dying worker's error reports, and the next
+// call starts a new worker.
+func TestStrayOutput(t *testing.T) {
+	p := start(t, nil)
+	err := p.Call(context.Background(), "stray-exit", nil, nil)
+	var died *worker.DiedError
+	if !errors.As(err, &died) || died.Killed || !strings.Contains(died.Tail, "not a protocol line") || !strings.Contains(died.Status, "exit status 3") {
+		t.Fatalf("stray output then exit: %v, want a death with the output in its tail", err)
+	}
+	var sum int
+	if err := p.Call(context.Background(), "add", 0, &sum); err != nil {
+		t.Errorf("after the death: %v", err)
+	}
+}
+
+// TestLogLoopKilled: an operation that never stops logging is killed when
+// its context ends, its records having reached the parent's logger one at a
+// time, and the next call runs on a new worker.
+func TestLogLoopKilled(t *testing.T) {
+	var records atomic.Int64
+	logger := slog.New(slog.NewTextHandler(writerFunc(func(b []byte) (int, error) {
+		records.Add(1)
+		return len(b), nil
+	}), nil))
+	p := startSpec(t, worker.Spec{Logger: logger})
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	err := p.Call(ctx, "log-forever", nil, nil)
+	var died *worker.DiedError
+	if !errors.As(err, &died) || !died.Killed {
+		t.Fatalf("endless logging: %v, want the worker killed at the deadline", err)
+	}
+	if n := records.Load(); n < 2 {
+		t.Errorf("%d records logged before the deadline, want many", n)
+	}
+	if err := p.Call(context.Background(), "add", 0, nil); err != nil {
+		t.Errorf("after the kill: %v", err)
 	}
 }

@@ -2,11 +2,13 @@ package worker
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/exec"
 	"strings"
@@ -32,6 +34,9 @@ type Spec struct {
 	// Host serves the worker's host calls (HostCall) during Call; nil
 	// answers each with an error.
 	Host HostFunc
+	// Logger receives the records the worker logs through LogHandler
+	// during Call, with the attribute worker_pid; nil drops them.
+	Logger *slog.Logger
 }
 
 // HostFunc serves one host call: it decodes args and returns a
@@ -40,6 +45,14 @@ type HostFunc func(ctx context.Context, op string, args json.RawMessage) (any, e
 
 // Process is a running worker. Its methods are safe for concurrent use, but
 // calls are served one at a time.
+//
+// Nothing reads the worker's stdout between calls: the goroutine in Call
+// reads it itself (a hand-off to another goroutine costs a scheduler
+// wake-up per line on each side, which was half the parent's CPU of a
+// call), and a goroutine per process only waits for its exit. A worker that
+// writes lines nobody waits for blocks on the full pipe, which costs the
+// parent no memory; what it wrote is read, and dropped or kept in the tail,
+// at the next call or at Close.
 type Process struct {
 	spec  Spec
 	hello Hello
@@ -47,12 +60,13 @@ type Process struct {
 	mu     sync.Mutex // serialises calls and restarts
 	cmd    *exec.Cmd
 	stdin  io.WriteCloser
-	msgs   chan message  // responses and host calls, read from stdout
-	stop   chan struct{} // closed by kill: read stops passing lines on
+	out    *os.File       // the read end of the worker's stdout
+	lines  *bufio.Scanner // reads out, inside a call (mu held)
 	exited chan struct{}
 	exit   error // set before exited is closed
 	tail   *tailBuffer
 	nextID uint64
+	wbuf   []byte // the request line being written
 }
 
 // DiedError reports a worker that ended while it served an operation (or
@@ -99,6 +113,10 @@ func (p *Process) Hello() Hello { return p.hello }
 func (p *Process) Engine() string { return p.spec.Engine }
 
 func (p *Process) start(ctx context.Context) error {
+	if p.out != nil {
+		p.out.Close() // the previous process's, which has ended
+		p.out, p.lines = nil, nil
+	}
 	cmd := exec.Command(p.spec.Path, p.spec.Args...)
 	cmd.Env = append(os.Environ(), p.spec.Env...)
 	cmd.Dir = p.spec.Dir
@@ -106,23 +124,32 @@ func (p *Process) start(ctx context.Context) error {
 	cmd.Stderr = p.tail
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
-		return err
+		return fmt.Errorf("worker[%s]: %w", p.spec.Engine, err)
 	}
-	stdout, err := cmd.StdoutPipe()
+	// An os.Pipe of our own rather than cmd.StdoutPipe: Wait closes the
+	// latter as soon as the process ends, which would lose what the worker
+	// wrote last (a crash's stray output) and race the reader in Call.
+	out, w, err := os.Pipe()
 	if err != nil {
-		return err
+		stdin.Close()
+		return fmt.Errorf("worker[%s]: %w", p.spec.Engine, err)
 	}
-	if err := cmd.Start(); err != nil {
+	cmd.Stdout = w
+	err = cmd.Start()
+	w.Close()
+	if err != nil {
+		out.Close()
 		return fmt.Errorf("worker[%s]: start %s: %w", p.spec.Engine, p.spec.Path, err)
 	}
-	p.cmd, p.stdin = cmd, stdin
-	// Room for a response and a host call: a worker has at most one host
-	// call unanswered, and read blocks past that, so a worker writing lines
-	// the parent does not wait for costs the parent no memory.
-	p.msgs = make(chan message, 2)
-	p.stop = make(chan struct{})
-	p.exited = make(chan struct{})
-	go p.read(stdout)
+	p.cmd, p.stdin, p.out = cmd, stdin, out
+	p.lines = bufio.NewScanner(out)
+	p.lines.Buffer(make([]byte, 64<<10), MaxLine)
+	exited := make(chan struct{})
+	p.exited = exited
+	go func() {
+		p.exit = cmd.Wait()
+		close(exited)
+	}()
 	var h Hello
 	if err := p.call(ctx, "hello", nil, &h); err != nil {
 		p.kill()
@@ -146,31 +173,6 @@ func (p *Process) start(ctx context.Context) error {
 	}
 	p.hello = h
 	return nil
-}
-
-// read passes protocol lines (responses and host calls) to msgs and anything
-// else to the tail, then records how the process ended.
-func (p *Process) read(stdout io.Reader) {
-	sc := bufio.NewScanner(stdout)
-	sc.Buffer(make([]byte, 64<<10), MaxLine)
-	stopped := false
-	for sc.Scan() {
-		line := sc.Bytes()
-		var m message
-		if len(line) > 0 && line[0] == '{' && json.Unmarshal(line, &m) == nil {
-			if !stopped {
-				select {
-				case p.msgs <- m:
-				case <-p.stop:
-					stopped = true // killed: drain stdout until it ends
-				}
-			}
-			continue
-		}
-		p.tail.Write(append(line, '\n'))
-	}
-	p.exit = p.cmd.Wait()
-	close(p.exited)
 }
 
 // Call runs op with args on the worker and decodes its result into result.
@@ -217,71 +219,134 @@ func (p *Process) dead() bool {
 	}
 }
 
+// pastDeadline is a read deadline that has passed: it makes a read blocked
+// on the worker's stdout return at once.
+var pastDeadline = time.Unix(1, 0)
+
+// call writes the request and reads the worker's lines until its response,
+// serving host calls and passing log records on meanwhile. When ctx ends,
+// context.AfterFunc kills the worker, which ends a blocked read or write
+// (the read deadline covers a pipe that something else keeps open).
 func (p *Process) call(ctx context.Context, op string, args, result any) error {
 	p.nextID++
-	req := Request{ID: p.nextID, Op: op}
+	id := p.nextID
+	line, err := appendRequest(p.wbuf[:0], id, op, args)
+	if err != nil {
+		return fmt.Errorf("worker[%s]: encode %s args: %w", p.spec.Engine, op, err)
+	}
+	p.keep(line)
+	proc, out := p.cmd.Process, p.out
+	stop := context.AfterFunc(ctx, func() {
+		proc.Kill()
+		out.SetReadDeadline(pastDeadline)
+	})
+	err = p.exchange(ctx, id, op, line, result)
+	if !stop() {
+		// ctx ended: the worker is killed, even if its answer came
+		// first, so that a deadline always costs the worker.
+		<-p.exited
+		return p.died(op, true)
+	}
+	return err
+}
+
+// exchange is call's conversation with the worker.
+func (p *Process) exchange(ctx context.Context, id uint64, op string, line []byte, result any) error {
+	if _, err := p.stdin.Write(line); err != nil {
+		return p.lost(ctx, op, nil)
+	}
+	for p.lines.Scan() {
+		b := p.lines.Bytes()
+		if len(b) == 0 || b[0] != '{' {
+			p.tail.writeLine(b)
+			continue
+		}
+		m, err := parseLine(b) // m's Args and Result point into b: used before the next Scan
+		if err != nil {
+			p.tail.writeLine(b)
+			continue
+		}
+		switch {
+		case m.Log != nil:
+			p.log(ctx, m.Log)
+			continue
+		case m.Host != 0:
+			// A reply that cannot be written means the worker is gone:
+			// the next read ends the call.
+			p.serveHost(ctx, id, m)
+			continue
+		case m.ID != id:
+			continue // an answer to a call abandoned earlier
+		case m.Error != "":
+			return errors.New(m.Error)
+		}
+		if result != nil {
+			if err := json.Unmarshal(m.Result, result); err != nil {
+				return fmt.Errorf("worker[%s]: decode %s result: %w", p.spec.Engine, op, err)
+			}
+		}
+		return nil
+	}
+	return p.lost(ctx, op, p.lines.Err())
+}
+
+// lost waits for the end of a worker that stopped answering: its stdout
+// ended (it exited, or was killed when ctx ended) or could not be read.
+func (p *Process) lost(ctx context.Context, op string, readErr error) *DiedError {
+	if readErr != nil && ctx.Err() == nil {
+		// A line past MaxLine, say: the worker cannot be understood.
+		p.tail.writeLine([]byte(fmt.Sprintf("worker: reading its output: %v; killed", readErr)))
+		p.cmd.Process.Kill()
+	}
+	<-p.exited
+	return p.died(op, ctx.Err() != nil)
+}
+
+// keep keeps line's array for the next line unless it has grown large.
+func (p *Process) keep(line []byte) {
+	if cap(line) <= 64<<10 {
+		p.wbuf = line
+	} else {
+		p.wbuf = nil
+	}
+}
+
+// appendRequest appends the line of request id to buf.
+func appendRequest(buf []byte, id uint64, op string, args any) ([]byte, error) {
+	buf = appendStringField(appendUintField(append(buf, '{'), "id", id), "op", op)
 	if args != nil {
 		b, err := json.Marshal(args)
 		if err != nil {
-			return fmt.Errorf("worker[%s]: encode %s args: %w", p.spec.Engine, op, err)
+			return buf, err
 		}
-		req.Args = b
+		buf = appendRawField(buf, "args", b)
 	}
-	line, _ := json.Marshal(req)
-	if _, err := p.stdin.Write(append(line, '\n')); err != nil {
-		<-p.exited
-		return p.died(op, false)
-	}
-	for {
-		select {
-		case r := <-p.msgs:
-			if r.Host != 0 {
-				// A reply that cannot be written means the worker is
-				// gone: its exit (or ctx) ends the call.
-				p.serveHost(ctx, req.ID, r)
-				continue
-			}
-			if r.ID != req.ID {
-				continue // an answer to a call abandoned earlier
-			}
-			if r.Error != "" {
-				return errors.New(r.Error)
-			}
-			if result != nil {
-				if err := json.Unmarshal(r.Result, result); err != nil {
-					return fmt.Errorf("worker[%s]: decode %s result: %w", p.spec.Engine, op, err)
-				}
-			}
-			return nil
-		case <-p.exited:
-			return p.died(op, false)
-		case <-ctx.Done():
-			p.kill()
-			return p.died(op, true)
-		}
-	}
+	return append(buf, "}\n"...), nil
 }
 
 // serveHost answers the host call m, made while request call runs.
 func (p *Process) serveHost(ctx context.Context, call uint64, m message) error {
-	rep := HostReply{Host: m.Host}
+	var result []byte
+	var errMsg string
 	switch {
 	case m.Call != call:
-		rep.Error = fmt.Sprintf("worker: host call %s names request %d, but request %d is the one in flight", m.Op, m.Call, call)
+		errMsg = fmt.Sprintf("worker: host call %s names request %d, but request %d is the one in flight", m.Op, m.Call, call)
 	case p.spec.Host == nil:
-		rep.Error = fmt.Sprintf("worker: host call %s: this parent serves no host calls", m.Op)
+		errMsg = fmt.Sprintf("worker: host call %s: this parent serves no host calls", m.Op)
 	default:
-		v, err := p.spec.Host(ctx, m.Op, m.Args)
+		// m.Args points into the reader's buffer: Host gets its own copy.
+		v, err := p.spec.Host(ctx, m.Op, bytes.Clone(m.Args))
 		if err != nil {
-			rep.Error = err.Error()
+			errMsg = err.Error()
 			break
 		}
-		if rep.Result, err = json.Marshal(v); err != nil {
-			rep.Result, rep.Error = nil, fmt.Sprintf("worker: encode host call %s result: %v", m.Op, err)
+		if result, err = json.Marshal(v); err != nil {
+			result, errMsg = nil, fmt.Sprintf("worker: encode host call %s result: %v", m.Op, err)
 		}
 	}
-	line, _ := json.Marshal(rep)
-	_, err := p.stdin.Write(append(line, '\n'))
+	line := appendReply(p.wbuf[:0], "host", m.Host, result, errMsg)
+	p.keep(line)
+	_, err := p.stdin.Write(line)
 	return err
 }
 
@@ -310,11 +375,6 @@ func (p *Process) kill() {
 	if !p.dead() {
 		p.cmd.Process.Kill()
 	}
-	select {
-	case <-p.stop:
-	default:
-		close(p.stop)
-	}
 	<-p.exited
 }
 
@@ -327,11 +387,21 @@ func (p *Process) Close() error {
 		return nil
 	}
 	p.stdin.Close()
+	// Read what the worker wrote after the last call (stray output to the
+	// tail), so that a worker blocked writing can end.
+	if p.out.SetReadDeadline(time.Now().Add(5*time.Second)) == nil {
+		for p.lines.Scan() {
+			if b := p.lines.Bytes(); len(b) == 0 || b[0] != '{' || !json.Valid(b) {
+				p.tail.writeLine(b)
+			}
+		}
+	}
 	select {
 	case <-p.exited:
 	case <-time.After(5 * time.Second):
 		p.kill()
 	}
+	p.out.Close()
 	return nil
 }
 
@@ -382,6 +452,12 @@ func (t *tailBuffer) Write(p []byte) (int, error) {
 		t.tail = append(t.tail[:0], t.tail[over:]...)
 	}
 	return written, nil
+}
+
+// writeLine writes line and a newline.
+func (t *tailBuffer) writeLine(line []byte) {
+	t.Write(line)
+	t.Write([]byte{'\n'})
 }
 
 func (t *tailBuffer) String() string {

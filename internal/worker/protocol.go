@@ -32,12 +32,13 @@ type Response struct {
 //	parent → worker  {"host":1,"result":{...}}      or {"host":1,"error":"..."}
 //	worker → parent  {"id":7,"result":{...}}        (the answer to request 7)
 //
-// A worker has at most one host call unanswered (it waits for the reply, or
-// gives up when its operation's context ends, and drops a late reply by its
-// Host number), and the parent answers host calls one at a time inside
-// Process.Call, so a guest that loops on host calls costs the parent one line
-// at a time, and the operation's deadline still kills the worker. A host call
-// that names a request other than the one in flight gets an error reply.
+// A worker has at most one host call unanswered (it waits for the reply,
+// which the parent always writes unless it kills the worker, and drops a
+// stale reply by its Host number), and the parent answers host calls one at
+// a time inside Process.Call, so a guest that loops on host calls costs the
+// parent one line at a time, and the operation's deadline still kills the
+// worker. A host call that names a request other than the one in flight gets
+// an error reply.
 type HostCall struct {
 	Host uint64          `json:"host"`
 	Call uint64          `json:"call"`
@@ -54,7 +55,8 @@ type HostReply struct {
 }
 
 // message is any line of the protocol, for the readers that demultiplex
-// them: Host not zero makes it a HostCall or HostReply.
+// them: Log set makes it a log line (logLine), Host not zero a HostCall or
+// HostReply.
 type message struct {
 	ID     uint64          `json:"id"`
 	Host   uint64          `json:"host"`
@@ -63,6 +65,8 @@ type message struct {
 	Args   json.RawMessage `json:"args,omitempty"`
 	Result json.RawMessage `json:"result,omitempty"`
 	Error  string          `json:"error,omitempty"`
+	// Log is a log record (worker to parent, one way).
+	Log *logLine `json:"log,omitempty"`
 }
 
 // ProtocolVersion is the version of this protocol: the operations, their
@@ -71,7 +75,12 @@ type message struct {
 //
 // 8: host calls (HostCall, HostReply); serve's isolated plugins use them for
 // storage and Kubernetes.
-const ProtocolVersion = 8
+//
+// 9: log lines (worker to parent, one way: LogHandler, Spec.Logger); each
+// side reads its pipe in the goroutine that waits for the line (Call, Serve,
+// CallHost) instead of through a reader goroutine, so a host call waits for
+// its reply until the parent answers or kills the worker.
+const ProtocolVersion = 9
 
 // Hello is the answer to the "hello" operation every worker serves: which
 // engine actually runs in the process.

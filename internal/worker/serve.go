@@ -2,6 +2,7 @@ package worker
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -9,6 +10,7 @@ import (
 	"io"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 )
 
 // Op serves one operation: it decodes args and returns a JSON-encodable
@@ -24,86 +26,120 @@ const MaxLine = 64 << 20
 var ErrNoHost = errors.New("worker: no parent to serve host calls")
 
 // Serve reads requests from r and writes responses to w, one at a time, until
-// r ends or ctx is done. An unknown operation or a panic in an Op is an error
-// response, not the end of the worker. Lines of r that answer host calls go to
-// the operation waiting in CallHost.
+// r ends, or ctx is done when a request has been served. An unknown operation
+// or a panic in an Op is an error response, not the end of the worker. While
+// an operation runs, CallHost reads the answers to its host calls from r.
+//
+// r is read in the goroutine that waits for the line, Serve's or
+// CallHost's, with no reader goroutine between (a hand-off costs a scheduler
+// wake-up per line), so ctx does not interrupt a read: the parent ends a
+// worker by closing r or by killing it.
 func Serve(ctx context.Context, r io.Reader, w io.Writer, ops map[string]Op) error {
-	c := &conn{enc: json.NewEncoder(w), replies: make(chan HostReply, 1), gone: make(chan struct{})}
-	reqs := make(chan Request)
-	readErr := make(chan error, 1)
-	go func() { readErr <- c.read(r, reqs) }()
-	for {
-		var req Request
-		var ok bool
-		select {
-		case req, ok = <-reqs:
-		case <-ctx.Done():
-			return ctx.Err()
+	c := &conn{w: w, in: bufio.NewScanner(r)}
+	c.in.Buffer(make([]byte, 64<<10), MaxLine)
+	for ctx.Err() == nil {
+		m, err := c.next()
+		if errors.Is(err, errEnd) {
+			return nil
 		}
-		if !ok {
-			return <-readErr
+		if err != nil {
+			return err
 		}
-		resp := serveOne(context.WithValue(ctx, hostKey{}, &hostCtx{c: c, call: req.ID}), req, ops)
-		if err := c.write(resp); err != nil {
+		if m.Host != 0 {
+			continue // the reply to a host call nobody waits for
+		}
+		h := &hostCtx{c: c, call: m.ID}
+		c.active.Store(h)
+		// m.Args points into the reader's buffer, which the operation's
+		// host calls reuse: the operation gets its own copy.
+		req := Request{ID: m.ID, Op: m.Op, Args: bytes.Clone(m.Args)}
+		resp := serveOne(context.WithValue(ctx, hostKey{}, h), req, ops)
+		// A host call of the operation's that is still running (from a
+		// goroutine it left behind) ends before Serve reads r again.
+		c.hmu.Lock()
+		c.active.Store(nil)
+		c.hmu.Unlock()
+		if err := c.writeResponse(resp); err != nil {
 			return fmt.Errorf("worker: write response: %w", err)
 		}
 	}
+	return ctx.Err()
 }
 
 // conn is the worker's side of the pipes.
 type conn struct {
-	wmu sync.Mutex // one line at a time on w
-	enc *json.Encoder
+	wmu  sync.Mutex // one line at a time on w
+	w    io.Writer
+	wbuf []byte
+
+	in *bufio.Scanner // read by Serve between operations, by CallHost (hmu) during one
 
 	hmu      sync.Mutex // one host call at a time
 	nextHost uint64
-	replies  chan HostReply // the latest reply only
-	gone     chan struct{}  // closed when r ends
+	gone     bool                    // r has ended (hmu)
+	active   atomic.Pointer[hostCtx] // the operation in flight, nil between
 }
 
-func (c *conn) write(v any) error {
-	c.wmu.Lock()
-	defer c.wmu.Unlock()
-	return c.enc.Encode(v)
-}
-
-// read passes requests to reqs and host replies to replies until r ends.
-func (c *conn) read(r io.Reader, reqs chan<- Request) error {
-	defer close(reqs)
-	defer close(c.gone)
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64<<10), MaxLine)
-	for sc.Scan() {
-		var m message
-		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
+// next reads the next protocol line, answering a malformed one with an
+// error response; at the end of r it returns errEnd.
+func (c *conn) next() (message, error) {
+	for c.in.Scan() {
+		m, err := parseLine(c.in.Bytes())
+		if err != nil {
 			if err := c.write(Response{Error: fmt.Sprintf("worker: malformed request line: %v", err)}); err != nil {
-				return err
+				return m, fmt.Errorf("worker: answer a malformed line: %w", err)
 			}
 			continue
 		}
-		if m.Host != 0 {
-			c.deliver(HostReply{Host: m.Host, Result: m.Result, Error: m.Error})
-			continue
-		}
-		reqs <- Request{ID: m.ID, Op: m.Op, Args: m.Args}
+		return m, nil
 	}
-	return sc.Err()
+	if err := c.in.Err(); err != nil {
+		return message{}, fmt.Errorf("worker: read requests: %w", err)
+	}
+	return message{}, errEnd
 }
 
-// deliver keeps only the newest reply: the one host call that may be waiting
-// is the newest (hmu), so an older reply is one its caller gave up on.
-func (c *conn) deliver(rep HostReply) {
-	for {
-		select {
-		case c.replies <- rep:
-			return
-		default:
-		}
-		select {
-		case <-c.replies:
-		default:
-		}
+// errEnd is next's error at the end of r: Serve returns nil for it.
+var errEnd = errors.New("worker: end of input")
+
+func (c *conn) write(v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
 	}
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	return c.writeLine(append(append(c.wbuf[:0], b...), '\n'))
+}
+
+// writeResponse writes resp, whose Result is already JSON, without
+// encoding (and so scanning) it a second time.
+func (c *conn) writeResponse(resp Response) error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	return c.writeLine(appendReply(c.wbuf[:0], "id", resp.ID, resp.Result, resp.Error))
+}
+
+// writeLine writes b, which is c.wbuf's array, and keeps it for the next
+// line unless it has grown large. The caller holds wmu.
+func (c *conn) writeLine(b []byte) error {
+	if cap(b) <= 64<<10 {
+		c.wbuf = b
+	} else {
+		c.wbuf = nil
+	}
+	_, err := c.w.Write(b)
+	return err
+}
+
+// writeHostCall writes a HostCall line.
+func (c *conn) writeHostCall(host, call uint64, op string, args []byte) error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	b := appendUintField(append(c.wbuf[:0], '{'), "host", host)
+	b = appendStringField(appendUintField(append(b, ','), "call", call), "op", op)
+	b = append(appendRawField(b, "args", args), "}\n"...)
+	return c.writeLine(b)
 }
 
 type hostKey struct{}
@@ -115,12 +151,14 @@ type hostCtx struct {
 
 // CallHost asks the parent, during an operation of Serve (ctx is the
 // operation's, or derived from it), to run the host service op with args,
-// and decodes its result into result. It waits for the answer until ctx ends.
+// and decodes its result into result. It waits for the answer, which the
+// parent writes unless it kills the worker (at the end of the call's
+// context in the parent); ctx is checked before the call, not during it.
 //
 // # Errors
 //
 // ErrNoHost outside an operation or once the parent has gone; ctx's error
-// when it ends first; the parent's error message when the service failed or
+// when it has ended; the parent's error message when the service failed or
 // the parent serves no host calls.
 func CallHost(ctx context.Context, op string, args, result any) error {
 	h, _ := ctx.Value(hostKey{}).(*hostCtx)
@@ -134,31 +172,43 @@ func CallHost(ctx context.Context, op string, args, result any) error {
 	}
 	c.hmu.Lock()
 	defer c.hmu.Unlock()
+	if c.active.Load() != h || c.gone {
+		return fmt.Errorf("host call %s: %w", op, ErrNoHost)
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("host call %s: %w", op, err)
+	}
 	c.nextHost++
 	id := c.nextHost
-	if err := c.write(HostCall{Host: id, Call: h.call, Op: op, Args: raw}); err != nil {
+	if err := c.writeHostCall(id, h.call, op, raw); err != nil {
 		return fmt.Errorf("worker: write host call %s: %w", op, err)
 	}
 	for {
-		select {
-		case rep := <-c.replies:
-			if rep.Host != id {
-				continue // the answer to a call given up earlier
-			}
-			if rep.Error != "" {
-				return fmt.Errorf("host call %s: %s", op, rep.Error)
-			}
-			if result != nil {
-				if err := json.Unmarshal(rep.Result, result); err != nil {
-					return fmt.Errorf("worker: decode host call %s result: %w", op, err)
-				}
-			}
-			return nil
-		case <-c.gone:
+		m, err := c.next()
+		if err != nil {
+			c.gone = true
 			return fmt.Errorf("host call %s: %w", op, ErrNoHost)
-		case <-ctx.Done():
-			return fmt.Errorf("host call %s: %w", op, ctx.Err())
 		}
+		if m.Host == 0 {
+			// The parent sends a request only once the previous one is
+			// answered; this one cannot be served now.
+			if err := c.write(Response{ID: m.ID, Error: fmt.Sprintf("worker: request %d arrived while request %d waits for host call %s", m.ID, h.call, op)}); err != nil {
+				return fmt.Errorf("worker: write response: %w", err)
+			}
+			continue
+		}
+		if m.Host != id {
+			continue // the answer to an earlier call, answered twice
+		}
+		if m.Error != "" {
+			return fmt.Errorf("host call %s: %s", op, m.Error)
+		}
+		if result != nil {
+			if err := json.Unmarshal(m.Result, result); err != nil {
+				return fmt.Errorf("worker: decode host call %s result: %w", op, err)
+			}
+		}
+		return nil
 	}
 }
 
