@@ -14,8 +14,6 @@ all: test
 test: fmt-check vet lint
 	$(GO) test -race -count=1 ./...
 	$(GO) test -count=1 -run '^(TestHostile|TestClosedInstanceMemoryReturned)$$' ./internal/attack ./engines/wazero
-	@# wasmtime:direct is a configuration serve offers for production (README): the whole suite on it too.
-	@if echo " $(ENGINES) " | grep -q ' wasmtime '; then echo "$(GO) test -count=1 -run TestConformance ./conformance -args -engines wasmtime:direct"; $(GO) test -count=1 -run TestConformance ./conformance -args -engines wasmtime:direct || exit 1; fi
 	$(MAKE) -C plugins/cluster-monitor test
 
 # The engines of the catalog (internal/catalog) that link on this machine.

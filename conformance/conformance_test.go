@@ -21,10 +21,20 @@ import (
 )
 
 var (
-	engineList = flag.String("engines", strings.Join(catalog.On(runtime.GOOS, runtime.GOARCH), ","), "engines to run the suite on, each in a worker process of its own; engine:config names a configuration (kspbench engines)")
+	engineList = flag.String("engines", strings.Join(defaultEngines(), ","), "engines to run the suite on, each in a worker process of its own; engine:config names a configuration (kspbench engines)")
 	matrixDir  = flag.String("matrix", "", "folder for matrix.md and matrix.json; default reports/conformance in the source tree")
 	caseFilter = flag.String("case", "", "run only the cases whose name contains this")
 )
+
+// defaultEngines are the engines that link here, and their direct
+// configurations (wasmtime:direct), which serve offers for production.
+func defaultEngines() []string {
+	names := catalog.On(runtime.GOOS, runtime.GOARCH)
+	for _, c := range catalog.BindingPairs(names) {
+		names = append(names, c.ID())
+	}
+	return names
+}
 
 // TestConformance runs the whole suite on every engine, each engine in a
 // worker process that links no other cgo engine, and writes the conformance
