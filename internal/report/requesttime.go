@@ -73,7 +73,7 @@ func (s *summary) requestTime() {
 		"the host's cost without the Go binding. " +
 		fmt.Sprintf("Target for the host: serve + constant at %.2f of native or better. ", hostTarget) +
 		"*constant ÷ native* is the ratio of the medians; it *meets* or is *below* the target when " + TestName +
-		fmt.Sprintf(" tells the constant server's samples apart from %.2f × the native server's, and is *within noise* of it when the test does not.\n\n", hostTarget))
+		fmt.Sprintf(" tells the constant server's samples apart from %.2f × the native server's, is *within noise* of it when the test does not, and *untested* with fewer samples than the test needs. A time marked *noise* is negative: the server with more work measured faster.\n\n", hostTarget))
 	t.write(&s.b)
 	s.b.WriteString("\n")
 	// What the binding costs per request: the same serve and constant guest
@@ -88,7 +88,7 @@ func (s *summary) requestTime() {
 				continue
 			}
 			fmt.Fprintf(&s.b, "- %s, %s: serve + constant reaches %.2f of native through the Go binding and %.2f through the C API (`%s`); "+
-				"the binding adds %s per request (1/constant − 1/native of the one minus the other's), two guest calls (allocate and the handler).\n",
+				"the binding adds %s per request (1/constant − 1/native of the one minus the other's): its calls into the guest, the handler's and, when the request has a body, allocate's.\n",
 				p.binding.Base, routeLabel(op), bc/bn, dc/dn, p.direct.Name, formatDuration((1/bc-1/bn)-(1/dc-1/dn)))
 			listed = true
 		}
@@ -110,6 +110,9 @@ func hostVerdict(constant, native *Metric) string {
 	for i, v := range native.Values {
 		scaled.Values[i] = v * hostTarget
 	}
+	if n := min(len(constant.Values), len(native.Values)); n < minTestSamples() {
+		return fmt.Sprintf("%.2f (untested: %d samples)", ratio, n)
+	}
 	verdict := "within noise of"
 	if disjoint(constant, scaled, false) {
 		verdict = "meets"
@@ -120,7 +123,12 @@ func hostVerdict(constant, native *Metric) string {
 	return fmt.Sprintf("%.2f (%s %.2f)", ratio, verdict, hostTarget)
 }
 
-// share formats a time per request and its fraction of total: "12.0 µs (31%)".
+// share formats a time per request and its fraction of total: "12.0 µs
+// (31%)". A negative time (the server with more work measured faster: the
+// machine's noise) is marked as such instead of given a share.
 func share(sec, total float64) string {
+	if sec < 0 {
+		return fmt.Sprintf("%s (noise)", formatDuration(sec))
+	}
 	return fmt.Sprintf("%s (%s)", formatDuration(sec), formatPercent(sec/total))
 }

@@ -83,3 +83,33 @@ func TestRequestTimeBinding(t *testing.T) {
 		}
 	}
 }
+
+// TestRequestTimeFewSamples checks that three samples, fewer than the U test
+// needs, are called untested whatever the ratio, and that a plugin measured
+// faster than the constant guest (noise) gets no share of the request.
+func TestRequestTimeFewSamples(t *testing.T) {
+	dir := t.TempDir()
+	var b strings.Builder
+	b.WriteString("engine: wazero\nengine-config: default\n\n")
+	for i := range 3 {
+		spread := 1 + float64(i-1)/300
+		for _, s := range []struct {
+			server string
+			rps    float64
+		}{{"native", 10000}, {"constant", 5000}, {"engine", 5500}} {
+			fmt.Fprintf(&b, "BenchmarkHTTP/op=get-status/server=%s 1000 %g req/s\n", s.server, s.rps*spread)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(dir, "wazero.txt"), []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	md := writeSummary(r, charts{}, dir)
+	want := "| wazero | GET /status | 10.0K req/s | 5.00K req/s | 5.50K req/s | 0.50 (untested: 3 samples) | 100 µs (55%) | -18.2 µs (noise) |"
+	if !strings.Contains(md, want) {
+		t.Errorf("summary lacks the row\n%s\n%s", want, md)
+	}
+}
