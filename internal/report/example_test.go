@@ -37,8 +37,8 @@ func Example() {
 	fmt.Print(report.Headline(r))
 	// Output:
 	// wazero empty call: 21 ns
-	// | engine | first response, cached | first response, uncached | empty call | host call | 64 KiB copy in | RSS per instance |
-	// |---|---|---|---|---|---|---|
-	// | wazero | – | – | 21.0 ns | – | – | – |
-	// | wasmtime | – | – | 2.95 µs | – | – | – |
+	// | engine | empty call |
+	// |---|---|
+	// | wazero | 21.0 ns |
+	// | wasmtime | 2.95 µs |
 }

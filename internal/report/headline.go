@@ -9,8 +9,9 @@ import (
 // row per engine with the time to first response of the run's plugin (the
 // cluster-monitor plugin unless --plugin named another) from the compilation
 // cache and without it, the empty call and the host call through the
-// harness, a 64 KiB copy into the guest, and resident memory per instance.
-// Cells are medians; a figure the run lacks is "–".
+// harness, a 64 KiB copy into the guest, resident memory per instance, and
+// the plugin's first HTTP route through kspbench serve. Cells are medians; a
+// figure the run lacks is "–", and a column no engine has is left out.
 func Headline(r *Run) string {
 	r = r.fullyMeasured()
 	guest := r.pluginGuest()
@@ -34,7 +35,16 @@ func Headline(r *Run) string {
 	for _, rt := range routes {
 		head = append(head, rt+" (pool)")
 	}
-	t := table{head: append(head, empty, host, "64 KiB copy in", rss)}
+	// The first HTTP route through kspbench serve, when the run loaded it.
+	var httpOp string
+	if ops := r.values(familyHTTP, results.KeyOp); len(ops) > 0 {
+		httpOp = ops[0]
+	}
+	head = append(head, empty, host, "64 KiB copy in", rss)
+	if httpOp != "" {
+		head = append(head, routeLabel(httpOp)+" through serve")
+	}
+	t := table{head: head}
 	for _, e := range r.Engines {
 		name := e.Name
 		if e.Version != "" {
@@ -56,12 +66,20 @@ func Headline(r *Run) string {
 		for _, rt := range routes {
 			row = append(row, cell(e.metric("sec/op", results.Route, results.KeyRoute, rt, results.KeyVia, results.ViaPool)))
 		}
-		t.add(append(row,
+		row = append(row,
 			cell(e.metric("sec/op", familyCall, results.KeyOp, results.OpNoop, results.KeyVia, results.ViaHarness)),
 			cell(e.metric("sec/op", familyCall, results.KeyOp, results.OpHostcall, results.KeyVia, results.ViaHarness)),
 			cell(e.metric("B/s", familyCopy, "dir", "host-to-guest", "size", "64KiB", "via", "harness")),
 			rssCell,
-		)...)
+		)
+		if httpOp != "" {
+			row = append(row, cell(e.metric("req/s", familyHTTP, results.KeyOp, httpOp, results.KeyServer, results.ServerEngine)))
+		}
+		t.add(row...)
+	}
+	t.dropEmptyColumns()
+	if len(t.head) == 1 {
+		return "(no headline figure in this run: see summary.md)"
 	}
 	var b strings.Builder
 	t.write(&b)

@@ -113,3 +113,27 @@ func TestRequestTimeFewSamples(t *testing.T) {
 		t.Errorf("summary lacks the row\n%s\n%s", want, md)
 	}
 }
+
+// TestHeadlineHTTPOnly checks the headline of a run that measured HTTP only:
+// the columns no engine has are left out, and the first route through serve
+// is there.
+func TestHeadlineHTTPOnly(t *testing.T) {
+	dir := t.TempDir()
+	var b strings.Builder
+	b.WriteString("engine: wazero\nengine-config: default\n\n")
+	for range 3 {
+		b.WriteString("BenchmarkHTTP/op=get-status/server=engine 1000 6400 req/s\n")
+		b.WriteString("BenchmarkHTTP/op=get-status/server=native 1000 15000 req/s\n")
+	}
+	if err := os.WriteFile(filepath.Join(dir, "wazero.txt"), []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "| engine | GET /status through serve |\n|---|---|\n| wazero | 6.40K req/s |"
+	if h := strings.TrimSpace(Headline(r)); h != want {
+		t.Errorf("Headline =\n%q\nwant\n%q", h, want)
+	}
+}

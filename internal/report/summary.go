@@ -22,6 +22,41 @@ type table struct {
 
 func (t *table) add(cells ...string) { t.rows = append(t.rows, cells) }
 
+// dropEmptyColumns removes every column, but the first, whose cells are all
+// missing.
+func (t *table) dropEmptyColumns() {
+	keep := func(c int) bool {
+		if c == 0 {
+			return true
+		}
+		for _, r := range t.rows {
+			if c < len(r) && r[c] != missing {
+				return true
+			}
+		}
+		return false
+	}
+	var cols []int
+	for c := range t.head {
+		if keep(c) {
+			cols = append(cols, c)
+		}
+	}
+	pick := func(cells []string) []string {
+		out := make([]string, 0, len(cols))
+		for _, c := range cols {
+			if c < len(cells) {
+				out = append(out, cells[c])
+			}
+		}
+		return out
+	}
+	t.head = pick(t.head)
+	for i, r := range t.rows {
+		t.rows[i] = pick(r)
+	}
+}
+
 func (t *table) write(b *strings.Builder) {
 	if len(t.rows) == 0 {
 		return
