@@ -482,3 +482,22 @@ func must[T any](v T, err error) T {
 	}
 	return v
 }
+
+// TestRunLoopNoFigureMatched checks that a --bench whose workload level
+// matches but whose figure levels match nothing ends the run with an error
+// that says so, instead of an empty report and success.
+func TestRunLoopNoFigureMatched(t *testing.T) {
+	o := Defaults()
+	o.Engines = []string{"wazero"}
+	o.Count = 2
+	o.Conformance = false
+	o.Bench, _ = NewFilter("Call/route=get-data")
+	_, _, _, err := fakeRun(t, o, "")
+	if err == nil || !strings.Contains(err.Error(), "matched no figure") {
+		t.Fatalf("got %v, want an error saying no figure matched", err)
+	}
+	o.Bench, _ = NewFilter("Call/op=noop")
+	if _, _, _, err := fakeRun(t, o, ""); err != nil {
+		t.Fatalf("a filter matching figures: %v", err)
+	}
+}

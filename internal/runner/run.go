@@ -505,6 +505,13 @@ func Run(ctx context.Context, o Options, env Env) (string, error) {
 		if err := sample(ctx, runs, o, prog); err != nil && !stopped(err) {
 			return "", err
 		}
+		if ctx.Err() == nil && !slices.ContainsFunc(runs, func(r *engineRun) bool { return len(r.results) > 0 }) {
+			// The workload level matched (checked before the run), the
+			// figure levels nothing: say so rather than write an empty
+			// report and exit 0.
+			return "", fmt.Errorf("--bench %q matched no figure of the workloads it selects (%s): a figure's name has one level per key, as in %s; `kspbench run --quick --bench <Workload>` writes a workload's figure names to <engine>.txt",
+				o.Bench, strings.Join(namesOf(o.workloads()), ", "), results.RouteCallName("<plugin>", results.RouteOp("GET", "/status")))
+		}
 	}
 	if interrupted != nil {
 		// The reports below are written whatever happens to ctx now.
@@ -746,9 +753,12 @@ func selectedWorkloads(f *Filter) []bench.Workload {
 }
 
 // WorkloadNames lists every workload's name, in order.
-func WorkloadNames() []string {
+func WorkloadNames() []string { return namesOf(allWorkloads()) }
+
+// namesOf lists the names of ws.
+func namesOf(ws []bench.Workload) []string {
 	var names []string
-	for _, w := range allWorkloads() {
+	for _, w := range ws {
 		names = append(names, w.Name)
 	}
 	return names
