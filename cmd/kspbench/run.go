@@ -49,8 +49,9 @@ const runLong = `Measures cold start, per-call overhead, memory copy, footprint,
 HTTP end to end and compute (WASI programs in Sightglass's layout) on each
 engine, each engine in a worker process of its own, and writes
 benchstat-compatible reports. The flags are checked before anything is built
-or started: a missing --plugin folder or a --bench that matches nothing fails
-at once, with no report folder.`
+or started: a missing --plugin folder or a --bench that matches no workload
+fails at once, with no report folder; a --bench whose deeper levels match no
+figure fails when sampling ends, before any report is written.`
 
 const runExample = `  kspbench run                                   # the default run, about 8 minutes on 2 cores
   kspbench run --quick                           # a smoke run: 3 samples, short timings
