@@ -132,7 +132,7 @@ func checkHostCalls(ctx context.Context, eng engines.Engine, wasm []byte) error 
 // makes it; a loop-heavy export (loop_n) and each GET route of the plugin
 // under test, through the harness: the figures on which an engine's
 // interruption machinery costs the most. A route's instance is recycled at
-// its profile's budget, as serve's pool does (pluginRoutes.ready).
+// its profile's budget, as serve's pool does (recycling).
 //
 // A figure that fails while timed is left out: Calls returns the samples of
 // the others with a *FiguresFailed error that names it. Any other error
@@ -303,7 +303,7 @@ func Calls(_ context.Context, c Config) ([]Sample, error) {
 type pluginRoutes struct {
 	eng   engines.Engine
 	p     *plugin.Plugin
-	inst  *plugin.Instance
+	inst  recycling // of p
 	calls []routeCall
 }
 
@@ -312,34 +312,8 @@ type routeCall struct {
 	call func() error
 }
 
-// ready makes sure r.inst can serve the next call: it replaces an instance
-// that has served its profile's budget (plugin.Instance.Worn: the budget of
-// abi.Profile.MaxCallsPerInstance and MaxGuestBytesPerInstance), as the pool
-// of a serving host does, so that a route figure times what production runs:
-// the calls, with a re-instantiation amortised over each budget's worth of
-// them (none under a profile without a budget). It also replaces an instance
-// that an earlier route's failure broke, so that one failing route does not
-// fail the next.
-func (r *pluginRoutes) ready(ctx context.Context) error {
-	if r.inst != nil && r.inst.Broken() == nil && !r.inst.Worn() {
-		return nil
-	}
-	if r.inst != nil {
-		r.inst.Close(ctx)
-		r.inst = nil
-	}
-	inst, err := r.p.NewInstance(ctx)
-	if err != nil {
-		return fmt.Errorf("replacing the instance (recycled at its profile's budget or broken): %w", err)
-	}
-	r.inst = inst
-	return nil
-}
-
 func (r *pluginRoutes) close(ctx context.Context) {
-	if r.inst != nil {
-		r.inst.Close(ctx)
-	}
+	r.inst.close(ctx)
 	if r.p != nil {
 		r.p.Close(ctx)
 	}
@@ -380,7 +354,8 @@ func routeCalls(ctx context.Context, c Config) (*pluginRoutes, error) {
 		out.close(ctx)
 		return nil, err
 	}
-	if out.inst, err = out.p.NewInstance(ctx); err != nil {
+	out.inst.p = out.p
+	if err := out.inst.ready(ctx); err != nil {
 		out.close(ctx)
 		return nil, err
 	}
@@ -388,10 +363,10 @@ func routeCalls(ctx context.Context, c Config) (*pluginRoutes, error) {
 		name := results.RouteCallName(guest, results.RouteOp("GET", r.Path))
 		call := func() (int, int, error) {
 			x := &abi.Exchange{Request: abi.Request{Method: "GET", Path: r.Path, Route: r.Path}}
-			if err := out.ready(ctx); err != nil {
+			if err := out.inst.ready(ctx); err != nil {
 				return 0, 0, err
 			}
-			body, err := out.inst.Call(abi.WithExchange(ctx, x), r.Handler, nil)
+			body, err := out.inst.inst.Call(abi.WithExchange(ctx, x), r.Handler, nil)
 			return x.ResponseStatus, len(body), err
 		}
 		if status, n, err := call(); err != nil || status >= 300 || n == 0 {

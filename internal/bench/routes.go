@@ -117,12 +117,8 @@ func Routes(ctx context.Context, c Config) ([]Sample, error) {
 	// The harness figures call one instance, replaced at its profile's
 	// budget as the pool does (and after a failure), so that they time what
 	// a serving host runs.
-	rt := &pluginRoutes{p: p}
-	defer func() {
-		if rt.inst != nil {
-			rt.inst.Close(ctx)
-		}
-	}()
+	rt := &recycling{p: p}
+	defer rt.close(ctx)
 	if err := rt.ready(ctx); err != nil {
 		return nil, err
 	}
