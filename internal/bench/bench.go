@@ -197,7 +197,7 @@ func (e *FiguresFailed) Error() string {
 		if i > 0 {
 			msg += "; "
 		}
-		msg += f.Error
+		msg += f.Figure + ": " + f.Error
 	}
 	return fmt.Sprintf("%d figure(s) failed while timed and are left out: %s", len(e.Failures), msg)
 }
@@ -205,9 +205,11 @@ func (e *FiguresFailed) Error() string {
 // failures collects the figures of a workload that failed while timed.
 type failures []results.Failure
 
-// add records err, timedOrFailed's error for figure, on one line.
+// add records err, timedOrFailed's error for figure: its cause, without the
+// figure's name that Failure.Figure holds, on one line.
 func (fs *failures) add(figure string, err error) {
-	*fs = append(*fs, results.Failure{Figure: figure, Error: oneLine(err.Error())})
+	msg := strings.TrimPrefix(err.Error(), "bench "+figure+": ")
+	*fs = append(*fs, results.Failure{Figure: figure, Error: oneLine(msg)})
 }
 
 // err returns nil when no figure failed, else a *FiguresFailed.

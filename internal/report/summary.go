@@ -145,7 +145,8 @@ func (s *summary) header() {
 			"so some have fewer samples than others, or none.\n\n")
 	}
 	if r.Info != nil && len(r.Info.Failed) > 0 {
-		b.WriteString("> **Figures left out**: these failed while timed on the configuration named and are missing from its results; the run went on without them.\n")
+		b.WriteString("> **Figures left out**: these failed while timed on the configuration named, after a first answer that was right, and are missing from its results; " +
+			"the run went on without them. The usual cause is a guest that fails after many calls (an allocator that runs out, a store that fills up).\n")
 		for _, f := range r.Info.Failed {
 			line := fmt.Sprintf("> - `%s` on %s: %s", f.Figure, f.Engine, oneLine(f.Error))
 			if f.Samples > 1 {

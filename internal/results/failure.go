@@ -10,7 +10,7 @@ type Failure struct {
 	// Engine is the configuration it failed on ("wasmer", "wazero:no-deadline");
 	// empty inside a worker, which measures one.
 	Engine string `json:"engine,omitempty"`
-	// Error is why, on one line.
+	// Error is why, on one line: the cause, without the figure's name.
 	Error string `json:"error"`
 	// Samples counts the samples in which it failed, when it is more than one.
 	Samples int `json:"samples,omitempty"`

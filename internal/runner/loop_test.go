@@ -27,14 +27,14 @@ import (
 // or starting engines. The real path (Client over worker.Process) is tested
 // by cmd/kspbench's TestRunEndToEnd and go test ./conformance.
 type fakeWorker struct {
-	name     string
-	mu       *sync.Mutex
-	calls    *[]string // engine/workload in call order, shared by the fakes of a run
-	fail     string    // a workload that fails
+	name  string
+	mu    *sync.Mutex
+	calls *[]string // engine/workload in call order, shared by the fakes of a run
+	fail  string    // a workload that fails
 	// failFigure is a figure that fails while timed: the fake leaves it out
 	// and names it in a *bench.FiguresFailed beside the other samples.
 	failFigure string
-	restarts int
+	restarts   int
 }
 
 func (f *fakeWorker) Engine() string { return f.name }
@@ -65,7 +65,7 @@ func (f *fakeWorker) Bench(_ context.Context, a BenchArgs) ([]results.Sample, er
 	if f.failFigure != "" {
 		samples = slices.DeleteFunc(samples, func(s results.Sample) bool { return s.Name == f.failFigure })
 		return samples, &bench.FiguresFailed{Failures: []results.Failure{{Figure: f.failFigure,
-			Error: "bench " + f.failFigure + ": plugin[p]: abi: guest allocate failed: planted"}}}
+			Error: "plugin[p]: abi: guest allocate failed: planted"}}}
 	}
 	return samples, nil
 }
@@ -344,7 +344,7 @@ func TestRunLoopGoesOnWithoutAFailedFigure(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	line := "> - `" + failed + "` on wasmer: bench " + failed + ": plugin[p]: abi: guest allocate failed: planted (in 3 samples)"
+	line := "> - `" + failed + "` on wasmer: plugin[p]: abi: guest allocate failed: planted (in 3 samples)"
 	if !strings.Contains(string(summary), line) {
 		t.Errorf("summary.md lacks the line %q:\n%s", line, summary)
 	}
