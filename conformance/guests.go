@@ -79,6 +79,12 @@ import (
 //     handle_storage_set (the request under key "k": "1" or "0"),
 //     handle_storage_get (the value of the request's key; empty when absent)
 //     and handle_k8s (host_k8s_api_call of the request's path).
+//   - ks_bump: handle_status answers "ok" and bumps the allocator by 64
+//     bytes it never frees; allocate never checks its end, so after 1985
+//     calls on one instance the host's allocate(0) gets a pointer past the
+//     2 pages of memory: the published plugins' failure when an instance is
+//     not recycled (kubestellar-ui's budget is 1000 calls). handle_once
+//     answers "ok" on an instance's first call of it and traps on later ones.
 //   - ks_frontend: a frontend-only plugin (ks-monitoring's shape): memory and
 //     a _start that calls proc_exit(0), nothing else.
 //

@@ -276,6 +276,15 @@ var guestShapes = func() map[string]guestShape {
 			imports: []string{"host_log", "host_get_config", "host_storage_get", "host_storage_set", "host_k8s_api_call"},
 			wasi:    []string{"proc_exit"},
 		},
+		"ks_bump": {
+			memoryPages: 2,
+			profile:     abi.KubeStellarUI,
+			funcs: map[string]abi.FuncType{
+				"allocate":      abi.AllocateType,
+				"handle_status": abi.KubeStellarHandlerType,
+				"handle_once":   abi.KubeStellarHandlerType,
+			},
+		},
 		"ks_mixed": {
 			memoryPages: 1,
 			funcs: map[string]abi.FuncType{

@@ -25,10 +25,12 @@ type Instance struct {
 	guestBytes uint64
 }
 
-// worn reports whether the instance has served as many calls or bytes as its
+// Worn reports whether the instance has served as many calls or bytes as its
 // profile allows one instance (abi.Profile.MaxCallsPerInstance,
-// MaxGuestBytesPerInstance); the pool then replaces it.
-func (i *Instance) worn() bool {
+// MaxGuestBytesPerInstance); the pool then replaces it. A caller that keeps
+// an instance of its own (a benchmark) replaces it the same way: close it
+// and make a new one. It is always false under a profile without a budget.
+func (i *Instance) Worn() bool {
 	pr := i.p.profile
 	return (pr.MaxCallsPerInstance > 0 && i.calls >= pr.MaxCallsPerInstance) ||
 		(pr.MaxGuestBytesPerInstance > 0 && i.guestBytes >= pr.MaxGuestBytesPerInstance)

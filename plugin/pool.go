@@ -103,7 +103,7 @@ func (p *Plugin) release(i *Instance) {
 	defer func() { <-p.pool.tokens }()
 	p.pool.mu.Lock()
 	closed := p.pool.closed
-	worn := i.broken == nil && !closed && i.worn()
+	worn := i.broken == nil && !closed && i.Worn()
 	switch {
 	case i.broken != nil || closed:
 		p.pool.dropped++

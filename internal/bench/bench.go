@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/kspbench/kspbench/abi"
@@ -154,6 +155,77 @@ func timed(c Config, name string, body func(n int)) Sample {
 	r := measureFrom(d, startOf(name), body)
 	remember(name, d, r)
 	return r.sample(name)
+}
+
+// timedOrFailed is timed for a body that can fail: the first error (or panic)
+// of body ends the figure, and timedOrFailed returns it, wrapped with the
+// figure's name, instead of a sample timed on failures. A failed figure's n
+// is not remembered for the next sample.
+func timedOrFailed(c Config, name string, body func(n int) error) (Sample, error) {
+	var failed error
+	run := func(n int) {
+		if failed != nil {
+			return
+		}
+		defer func() {
+			if r := recover(); r != nil {
+				failed = fmt.Errorf("panic: %v", r)
+			}
+		}()
+		failed = body(n)
+	}
+	d := c.benchTime()
+	r := measureFrom(d, startOf(name), run)
+	if failed != nil {
+		return Sample{}, fmt.Errorf("bench %s: %w", name, failed)
+	}
+	remember(name, d, r)
+	return r.sample(name), nil
+}
+
+// FiguresFailed is the error of a workload some of whose figures failed
+// while timed (timedOrFailed): the workload returns it beside the samples of
+// the figures that did not fail, and the run goes on without the failed
+// ones, which its summary lists.
+type FiguresFailed struct {
+	Failures []results.Failure
+}
+
+func (e *FiguresFailed) Error() string {
+	msg := ""
+	for i, f := range e.Failures {
+		if i > 0 {
+			msg += "; "
+		}
+		msg += f.Figure + ": " + f.Error
+	}
+	return fmt.Sprintf("%d figure(s) failed while timed and are left out: %s", len(e.Failures), msg)
+}
+
+// failures collects the figures of a workload that failed while timed.
+type failures []results.Failure
+
+// add records err, timedOrFailed's error for figure: its cause, without the
+// figure's name that Failure.Figure holds, on one line.
+func (fs *failures) add(figure string, err error) {
+	msg := strings.TrimPrefix(err.Error(), "bench "+figure+": ")
+	*fs = append(*fs, results.Failure{Figure: figure, Error: oneLine(msg)})
+}
+
+// err returns nil when no figure failed, else a *FiguresFailed.
+func (fs failures) err() error {
+	if len(fs) == 0 {
+		return nil
+	}
+	return &FiguresFailed{Failures: fs}
+}
+
+// oneLine keeps the first line of s.
+func oneLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
 }
 
 func seconds(d time.Duration) Value { return Value{Value: d.Seconds(), Unit: "sec/op"} }

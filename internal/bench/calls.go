@@ -131,7 +131,13 @@ func checkHostCalls(ctx context.Context, eng engines.Engine, wasm []byte) error 
 // trip through a plugin's pool under its call deadline, as a serving host
 // makes it; a loop-heavy export (loop_n) and each GET route of the plugin
 // under test, through the harness: the figures on which an engine's
-// interruption machinery costs the most.
+// interruption machinery costs the most. A route's instance is recycled at
+// its profile's budget, as serve's pool does (recycling).
+//
+// A figure that fails while timed is left out: Calls returns the samples of
+// the others with a *FiguresFailed error that names it. Any other error
+// (a fixture that does not load, a wrong first answer) comes with no
+// samples.
 func Calls(_ context.Context, c Config) ([]Sample, error) {
 	// Every figure runs under a context that never ends, on both paths: the
 	// engine's own API is called without any deadline machinery, so the
@@ -158,32 +164,41 @@ func Calls(_ context.Context, c Config) ([]Sample, error) {
 		return nil, err
 	}
 	var out []Sample
+	var failed failures
 	// add times body as the figure called name, unless c leaves it out; per
-	// restates the sample (perHostCall) when set.
-	add := func(name string, per func(Sample) Sample, body func(n int)) {
+	// restates the sample (perHostCall) when set. A figure whose body fails
+	// (an error or a panic) is left out and recorded in failed: the others
+	// are still timed.
+	add := func(name string, per func(Sample) Sample, body func(n int) error) {
 		if !c.wants(name) {
 			return
 		}
-		s := timed(c, name, body)
+		s, err := timedOrFailed(c, name, body)
+		if err != nil {
+			failed.add(name, err)
+			return
+		}
 		if per != nil {
 			s = per(s)
 		}
 		out = append(out, s)
 	}
-	add(results.CallName(results.OpNoop, results.ViaHarness), nil, func(n int) {
+	add(results.CallName(results.OpNoop, results.ViaHarness), nil, func(n int) error {
 		stack := make([]uint64, 1)
 		for range n {
 			if err := noop.Call(ctx, stack[:0]); err != nil {
-				panic(err)
+				return err
 			}
 		}
+		return nil
 	})
-	add(results.CallName(results.OpEcho64, results.ViaHarness), nil, func(n int) {
+	add(results.CallName(results.OpEcho64, results.ViaHarness), nil, func(n int) error {
 		for range n {
 			if _, err := fx.inst.Call(ctx, "handle_echo", in64); err != nil {
-				panic(err)
+				return err
 			}
 		}
+		return nil
 	})
 	// What a serving host pays: a pooled instance and the call deadline
 	// (package plugin's Plugin.Call), on top of the ABI round trip.
@@ -191,21 +206,23 @@ func Calls(_ context.Context, c Config) ([]Sample, error) {
 	if err := check(results.CallName(results.OpEcho64, results.ViaPool), got, in64, err); err != nil {
 		return nil, err
 	}
-	add(results.CallName(results.OpEcho64, results.ViaPool), nil, func(n int) {
+	add(results.CallName(results.OpEcho64, results.ViaPool), nil, func(n int) error {
 		for range n {
 			if _, err := fx.p.Call(ctx, "handle_echo", in64); err != nil {
-				panic(err)
+				return err
 			}
 		}
+		return nil
 	})
-	add(results.CallName(results.OpHostcall, results.ViaHarness), perHostCall, func(n int) {
+	add(results.CallName(results.OpHostcall, results.ViaHarness), perHostCall, func(n int) error {
 		stack := make([]uint64, 1)
 		for range n {
 			stack[0] = HostCallsPerOp
 			if err := callHost.Call(ctx, stack); err != nil {
-				panic(err)
+				return err
 			}
 		}
+		return nil
 	})
 	// Loop-heavy guest code: where an engine's interruption checks at loop
 	// headers cost the most.
@@ -219,14 +236,15 @@ func Calls(_ context.Context, c Config) ([]Sample, error) {
 		if err := loop.Call(ctx, stack); err != nil || stack[0] != want {
 			return nil, fmt.Errorf("bench %s: loop_n(%d) = %d (%v), want %d: not timing a wrong answer", name, results.LoopN, stack[0], err, want)
 		}
-		add(name, nil, func(n int) {
+		add(name, nil, func(n int) error {
 			stack := make([]uint64, 1)
 			for range n {
 				stack[0] = results.LoopN
 				if err := loop.Call(ctx, stack); err != nil {
-					panic(err)
+					return err
 				}
 			}
+			return nil
 		})
 	}
 	routes, err := routeCalls(ctx, c)
@@ -235,12 +253,13 @@ func Calls(_ context.Context, c Config) ([]Sample, error) {
 	}
 	defer routes.close(ctx)
 	for _, r := range routes.calls {
-		add(r.name, nil, func(n int) {
+		add(r.name, nil, func(n int) error {
 			for range n {
 				if err := r.call(); err != nil {
-					panic(err)
+					return err
 				}
 			}
+			return nil
 		})
 	}
 	if bl := fx.baseline; bl != nil {
@@ -251,29 +270,32 @@ func Calls(_ context.Context, c Config) ([]Sample, error) {
 		if err := bl.CallHost(ctx, 3); err != nil {
 			return nil, fmt.Errorf("bench Call/op=hostcall/via=engine: %w", err)
 		}
-		add(results.CallName(results.OpNoop, results.ViaEngine), nil, func(n int) {
+		add(results.CallName(results.OpNoop, results.ViaEngine), nil, func(n int) error {
 			for range n {
 				if err := bl.Noop(ctx); err != nil {
-					panic(err)
+					return err
 				}
 			}
+			return nil
 		})
-		add(results.CallName(results.OpEcho64, results.ViaEngine), nil, func(n int) {
+		add(results.CallName(results.OpEcho64, results.ViaEngine), nil, func(n int) error {
 			for range n {
 				if _, err := bl.Echo(ctx, in64); err != nil {
-					panic(err)
+					return err
 				}
 			}
+			return nil
 		})
-		add(results.CallName(results.OpHostcall, results.ViaEngine), perHostCall, func(n int) {
+		add(results.CallName(results.OpHostcall, results.ViaEngine), perHostCall, func(n int) error {
 			for range n {
 				if err := bl.CallHost(ctx, HostCallsPerOp); err != nil {
-					panic(err)
+					return err
 				}
 			}
+			return nil
 		})
 	}
-	return out, nil
+	return out, failed.err()
 }
 
 // pluginRoutes are the GET routes of the plugin under test, each ready to
@@ -281,7 +303,7 @@ func Calls(_ context.Context, c Config) ([]Sample, error) {
 type pluginRoutes struct {
 	eng   engines.Engine
 	p     *plugin.Plugin
-	inst  *plugin.Instance
+	inst  recycling // of p
 	calls []routeCall
 }
 
@@ -291,9 +313,7 @@ type routeCall struct {
 }
 
 func (r *pluginRoutes) close(ctx context.Context) {
-	if r.inst != nil {
-		r.inst.Close(ctx)
-	}
+	r.inst.close(ctx)
 	if r.p != nil {
 		r.p.Close(ctx)
 	}
@@ -334,16 +354,19 @@ func routeCalls(ctx context.Context, c Config) (*pluginRoutes, error) {
 		out.close(ctx)
 		return nil, err
 	}
-	if out.inst, err = out.p.NewInstance(ctx); err != nil {
+	out.inst.p = out.p
+	if err := out.inst.ready(ctx); err != nil {
 		out.close(ctx)
 		return nil, err
 	}
 	for _, r := range routes {
 		name := results.RouteCallName(guest, results.RouteOp("GET", r.Path))
-		inst := out.inst
 		call := func() (int, int, error) {
 			x := &abi.Exchange{Request: abi.Request{Method: "GET", Path: r.Path, Route: r.Path}}
-			body, err := inst.Call(abi.WithExchange(ctx, x), r.Handler, nil)
+			if err := out.inst.ready(ctx); err != nil {
+				return 0, 0, err
+			}
+			body, err := out.inst.inst.Call(abi.WithExchange(ctx, x), r.Handler, nil)
 			return x.ResponseStatus, len(body), err
 		}
 		if status, n, err := call(); err != nil || status >= 300 || n == 0 {

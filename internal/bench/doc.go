@@ -6,4 +6,9 @@
 // A workload produces one sample of each of its figures per run; kspbench
 // runs it in a worker process per engine and interleaves engines across
 // samples. The same workloads run under `go test -bench` through Benchmarks.
+//
+// A figure that calls one instance of a plugin over and over, outside the
+// plugin's pool, replaces it at its profile's recycling budget as the pool
+// does (recycling). A figure that fails while timed is left out: the
+// workload returns the others' samples with a *FiguresFailed error naming it.
 package bench

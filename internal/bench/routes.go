@@ -86,7 +86,9 @@ func RouteName(op, key, value string) string {
 // loaded for each sample with a new in-memory store, so a route that writes
 // starts from the same state on every engine and sample. A request whose
 // first answer fails (an error, the call's deadline, a status other than
-// the one expected) is not timed: the run's answers.md reports it.
+// the one expected) is not timed: the run's answers.md reports it. One that
+// fails while timed is left out and named in the *FiguresFailed error
+// returned beside the other samples.
 func Routes(ctx context.Context, c Config) ([]Sample, error) {
 	f, err := c.plugin()
 	if err != nil {
@@ -112,13 +114,17 @@ func Routes(ctx context.Context, c Config) ([]Sample, error) {
 		return nil, err
 	}
 	defer p.Close(ctx)
-	inst, err := p.NewInstance(ctx)
-	if err != nil {
+	// The harness figures call one instance, replaced at its profile's
+	// budget as the pool does (and after a failure), so that they time what
+	// a serving host runs.
+	rt := &recycling{p: p}
+	defer rt.close(ctx)
+	if err := rt.ready(ctx); err != nil {
 		return nil, err
 	}
-	defer inst.Close(ctx)
 
 	var out []Sample
+	var failed failures
 	seen := map[string]int{}
 	for _, r := range reqs {
 		op := results.RouteOp(r.Method, r.Path)
@@ -147,36 +153,42 @@ func Routes(ctx context.Context, c Config) ([]Sample, error) {
 			out = append(out, Sample{Name: size, Iters: 1, Values: []Value{{Value: float64(len(resp.Body)), Unit: "B"}}})
 		}
 		// A call that fails while timed (a store that fills up) ends the
-		// figure: it is left out rather than timed on failures.
+		// figure: it is left out rather than timed on failures, and
+		// reported (FiguresFailed).
 		if c.wants(harness) {
-			var failed error
-			s := timed(c, harness, func(n int) {
+			s, err := timedOrFailed(c, harness, func(n int) error {
 				for range n {
-					if failed != nil {
-						return
+					if err := rt.ready(ctx); err != nil {
+						return err
 					}
 					x := &abi.Exchange{Request: *req}
-					_, failed = inst.Call(abi.WithExchange(ctx, x), route.Handler, r.Body)
+					if _, err := rt.inst.Call(abi.WithExchange(ctx, x), route.Handler, r.Body); err != nil {
+						return err
+					}
 				}
+				return nil
 			})
-			if failed == nil {
+			if err != nil {
+				failed.add(harness, err)
+			} else {
 				out = append(out, s)
 			}
 		}
 		if c.wants(pool) {
-			var failed error
-			s := timed(c, pool, func(n int) {
+			s, err := timedOrFailed(c, pool, func(n int) error {
 				for range n {
-					if failed != nil {
-						return
+					if _, err := p.Handle(ctx, req); err != nil {
+						return err
 					}
-					_, failed = p.Handle(ctx, req)
 				}
+				return nil
 			})
-			if failed == nil {
+			if err != nil {
+				failed.add(pool, err)
+			} else {
 				out = append(out, s)
 			}
 		}
 	}
-	return out, nil
+	return out, failed.err()
 }

@@ -15,7 +15,9 @@ import (
 
 // Throughput measures calls per second with every core busy, one instance
 // per goroutine: the reference guest's 64-byte echo, and the plugin's first
-// GET route.
+// GET route. Each goroutine's instance is recycled at its profile's budget,
+// as serve's pool does (recycling). A figure that fails while timed is left
+// out and named in the *FiguresFailed error returned beside the others.
 func Throughput(ctx context.Context, c Config) ([]Sample, error) {
 	folders, err := c.plugins()
 	if err != nil {
@@ -68,6 +70,7 @@ func Throughput(ctx context.Context, c Config) ([]Sample, error) {
 			func(b []byte) bool { return len(b) > 0 }})
 	}
 	var out []Sample
+	var fails failures
 	for _, fig := range figures {
 		check, err := fig.p.NewInstance(ctx)
 		if err != nil {
@@ -78,38 +81,44 @@ func Throughput(ctx context.Context, c Config) ([]Sample, error) {
 		if err != nil || !fig.want(got) {
 			return nil, fmt.Errorf("bench %s: answer of %d bytes (%v): not timing a wrong answer", fig.name, len(got), err)
 		}
-		// One instance per goroutine, created before the clock starts.
+		// One instance per goroutine, created before the clock starts and
+		// replaced at its profile's budget as serve's pool does (recycling).
 		procs := runtime.GOMAXPROCS(0)
-		pool := make(chan *plugin.Instance, procs)
-		for range procs {
-			i, err := fig.p.NewInstance(ctx)
-			if err != nil {
+		insts := make([]*recycling, procs)
+		for g := range insts {
+			insts[g] = &recycling{p: fig.p}
+			defer insts[g].close(ctx)
+			if err := insts[g].ready(ctx); err != nil {
 				return nil, err
 			}
-			defer i.Close(ctx)
-			pool <- i
-		}
-		insts := make([]*plugin.Instance, 0, procs)
-		for range procs {
-			insts = append(insts, <-pool)
 		}
 		var failed atomic.Pointer[error]
 		s := measureParallel(c.benchTime(), procs, func(g int, next func() bool) {
 			for next() {
-				if _, err := fig.call(insts[g]); err != nil {
+				if failed.Load() != nil {
+					return
+				}
+				err := insts[g].ready(ctx)
+				if err == nil {
+					_, err = fig.call(insts[g].inst)
+				}
+				if err != nil {
 					failed.CompareAndSwap(nil, &err)
 					return
 				}
 			}
 		}).sample(fig.name)
+		// A figure that fails while timed is left out; the others are
+		// still measured.
 		if err := failed.Load(); err != nil {
-			return nil, fmt.Errorf("bench %s: %w", fig.name, *err)
+			fails.add(fig.name, fmt.Errorf("bench %s: %w", fig.name, *err))
+			continue
 		}
 		secPerOp := s.Values[0].Value
 		s.Values = append(s.Values, Value{Value: 1 / secPerOp, Unit: "calls/s"})
 		out = append(out, s)
 	}
-	return out, nil
+	return out, fails.err()
 }
 
 func trimSlash(p string) string {

@@ -49,6 +49,9 @@ type RunInfo struct {
 	Engines     []EngineInfo `json:"engines"`
 	// Command is the command line, or lines, that reproduce the run.
 	Command string `json:"command"`
+	// Failed are the figures that failed while timed on some configuration
+	// and are left out of its results (the run went on without them).
+	Failed []results.Failure `json:"failed,omitempty"`
 }
 
 // Machine is the computer a run ran on.

@@ -179,6 +179,18 @@ func (s *summary) header() {
 		b.WriteString("> **Interrupted run**: stopped before its last sample; the figures below hold the samples taken until then, " +
 			"so some have fewer samples than others, or none.\n\n")
 	}
+	if r.Info != nil && len(r.Info.Failed) > 0 {
+		b.WriteString("> **Figures left out**: these failed while timed on the configuration named, after a first answer that was right, and are missing from its results; " +
+			"the run went on without them. The usual cause is a guest that fails after many calls (an allocator that runs out, a store that fills up).\n")
+		for _, f := range r.Info.Failed {
+			line := fmt.Sprintf("> - `%s` on %s: %s", f.Figure, f.Engine, oneLine(f.Error))
+			if f.Samples > 1 {
+				line += fmt.Sprintf(" (in %d samples)", f.Samples)
+			}
+			b.WriteString(line + "\n")
+		}
+		b.WriteString("\n")
+	}
 	if r.Info != nil && r.Info.Quick {
 		b.WriteString("> **Quick run**: read its numbers as a smoke test, not as a comparison to rely on.\n\n")
 	}

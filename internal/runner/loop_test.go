@@ -15,6 +15,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/kspbench/kspbench/internal/bench"
 	"github.com/kspbench/kspbench/internal/catalog"
 	"github.com/kspbench/kspbench/internal/report"
 	"github.com/kspbench/kspbench/internal/results"
@@ -26,11 +27,14 @@ import (
 // or starting engines. The real path (Client over worker.Process) is tested
 // by cmd/kspbench's TestRunEndToEnd and go test ./conformance.
 type fakeWorker struct {
-	name     string
-	mu       *sync.Mutex
-	calls    *[]string // engine/workload in call order, shared by the fakes of a run
-	fail     string    // a workload that fails
-	restarts int
+	name  string
+	mu    *sync.Mutex
+	calls *[]string // engine/workload in call order, shared by the fakes of a run
+	fail  string    // a workload that fails
+	// failFigure is a figure that fails while timed: the fake leaves it out
+	// and names it in a *bench.FiguresFailed beside the other samples.
+	failFigure string
+	restarts   int
 }
 
 func (f *fakeWorker) Engine() string { return f.name }
@@ -53,11 +57,17 @@ func (f *fakeWorker) Bench(_ context.Context, a BenchArgs) ([]results.Sample, er
 	if a.Workload == f.fail {
 		return nil, errors.New("planted failure")
 	}
-	return []results.Sample{
+	samples := []results.Sample{
 		{Name: results.CallName(results.OpNoop, results.ViaHarness), Iters: 1000, Values: []results.Value{{Value: 1e-6, Unit: "sec/op"}}},
 		{Name: results.CallName(results.OpNoop, results.ViaEngine), Iters: 1000, Values: []results.Value{{Value: 9e-7, Unit: "sec/op"}}},
 		{Name: results.CallName(results.OpLoop, results.ViaHarness), Iters: 10, Values: []results.Value{{Value: 3e-5, Unit: "sec/op"}}},
-	}, nil
+	}
+	if f.failFigure != "" {
+		samples = slices.DeleteFunc(samples, func(s results.Sample) bool { return s.Name == f.failFigure })
+		return samples, &bench.FiguresFailed{Failures: []results.Failure{{Figure: f.failFigure,
+			Error: "plugin[p]: abi: guest allocate failed: planted"}}}
+	}
+	return samples, nil
 }
 func (f *fakeWorker) Restart(context.Context) error { f.restarts++; return nil }
 func (f *fakeWorker) Binary() string                { return os.Args[0] }
@@ -74,6 +84,13 @@ func fakeRun(t *testing.T, o Options, fail string) (string, []string, map[string
 	env := Env{
 		Launch: func(_ context.Context, name string) (Worker, error) {
 			f := &fakeWorker{name: name, mu: &mu, calls: &calls, fail: fail}
+			// "<engine> <figure>": that figure fails on that engine only.
+			if engine, figure, ok := strings.Cut(fail, " "); ok {
+				f.fail = ""
+				if engine == name {
+					f.failFigure = figure
+				}
+			}
 			fakes[name] = f
 			return f, nil
 		},
@@ -282,6 +299,54 @@ func TestRunLoopStopsOnAFailingWorkload(t *testing.T) {
 	_, _, _, err := fakeRun(t, o, "Call")
 	if err == nil || !strings.Contains(err.Error(), "wazero Call") || !strings.Contains(err.Error(), "planted failure") {
 		t.Fatalf("got %v, want an error naming wazero, Call and the cause", err)
+	}
+}
+
+// TestRunLoopGoesOnWithoutAFailedFigure checks that a figure that fails
+// while timed on one engine leaves the run going: the run succeeds, the
+// engine's other figures and the other engines' are kept, and run.json and
+// the summary name the figure, the engine and the cause, once.
+func TestRunLoopGoesOnWithoutAFailedFigure(t *testing.T) {
+	o := Defaults()
+	o.Engines = []string{"wazero", "wasmer"}
+	o.Count = 3
+	o.Conformance = false
+	o.Bench, _ = NewFilter("Call")
+	failed := results.CallName(results.OpLoop, results.ViaHarness)
+	out, _, _, err := fakeRun(t, o, "wasmer "+failed)
+	if err != nil {
+		t.Fatalf("the run ended: %v", err)
+	}
+	for engine, want := range map[string]int{"wazero": o.Count, "wasmer": 0} {
+		b, err := os.ReadFile(filepath.Join(out, engine+".txt"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := strings.Count(string(b), "Benchmark"+failed+" "); n != want {
+			t.Errorf("%s.txt: %d samples of %s, want %d", engine, n, failed, want)
+		}
+		if n := strings.Count(string(b), "BenchmarkCall/op=noop/via=harness "); n != o.Count {
+			t.Errorf("%s.txt: %d samples of the figure that did not fail, want %d", engine, n, o.Count)
+		}
+	}
+	var info report.RunInfo
+	b, err := os.ReadFile(filepath.Join(out, "run.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &info); err != nil {
+		t.Fatal(err)
+	}
+	if len(info.Failed) != 1 || info.Failed[0].Figure != failed || info.Failed[0].Engine != "wasmer" || info.Failed[0].Samples != o.Count {
+		t.Errorf("run.json failed = %+v, want %s on wasmer in %d samples", info.Failed, failed, o.Count)
+	}
+	summary, err := os.ReadFile(filepath.Join(out, "summary.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	line := "> - `" + failed + "` on wasmer: plugin[p]: abi: guest allocate failed: planted (in 3 samples)"
+	if !strings.Contains(string(summary), line) {
+		t.Errorf("summary.md lacks the line %q:\n%s", line, summary)
 	}
 }
 

@@ -31,7 +31,7 @@ const (
 	opHello = "hello" // no args; worker.Hello
 	opCases = "cases" // no args; []string, the suite's case names in order
 	opRun   = "run"   // SuiteArgs; results.CaseResult
-	opBench = "bench" // BenchArgs; []results.Sample
+	opBench = "bench" // BenchArgs; BenchResult
 	opFault = "fault" // string; only with KSPBENCH_TEST_FAULTS=1
 	// opAnswer makes one request to a route of the plugin, on a fresh
 	// instance and store: AnswerArgs; Answer (answers.go).
@@ -95,6 +95,13 @@ func (a BenchArgs) only() (func(string) bool, error) {
 		return (f == nil || f.matchFigure(name)) && (!a.SafetyOnly || results.PriceOfSafety(name)) &&
 			(!a.BindingOnly || results.BindingCost(name))
 	}, nil
+}
+
+// BenchResult is the "bench" operation's result: the samples of the figures
+// measured and the figures that failed while timed, left out of Samples.
+type BenchResult struct {
+	Samples []results.Sample  `json:"samples"`
+	Failed  []results.Failure `json:"failed,omitempty"`
 }
 
 // SuiteArgs is the "run" operation's argument: one conformance case and where
@@ -190,8 +197,16 @@ func Serve(ctx context.Context, id string, stdin io.Reader, stdout io.Writer) er
 			if err != nil {
 				return nil, err
 			}
-			return w.Run(ctx, bench.Config{Open: open, PluginDir: a.PluginDir, Others: others, ABI: a.ABI, Reference: conformance.Guest("reference"),
+			samples, err := w.Run(ctx, bench.Config{Open: open, PluginDir: a.PluginDir, Others: others, ABI: a.ABI, Reference: conformance.Guest("reference"),
 				TempDir: a.TempDir, BenchTime: time.Duration(a.BenchTimeNS), Instances: a.Instances, Only: only, Requests: a.Requests})
+			var ff *bench.FiguresFailed
+			if errors.As(err, &ff) {
+				return BenchResult{Samples: samples, Failed: ff.Failures}, nil
+			}
+			if err != nil {
+				return nil, err
+			}
+			return BenchResult{Samples: samples}, nil
 		},
 	}
 	ops[opSightglass] = sightglassOp(open)
@@ -288,11 +303,17 @@ func (c *Client) RunCase(ctx context.Context, a SuiteArgs) (results.CaseResult, 
 	return r, err
 }
 
-// Bench implements Worker.
+// Bench implements Worker. Figures that failed while timed come back as a
+// *bench.FiguresFailed error beside the samples of the others.
 func (c *Client) Bench(ctx context.Context, a BenchArgs) ([]results.Sample, error) {
-	var s []results.Sample
-	err := c.Call(ctx, opBench, a, &s)
-	return s, err
+	var r BenchResult
+	if err := c.Call(ctx, opBench, a, &r); err != nil {
+		return nil, err
+	}
+	if len(r.Failed) > 0 {
+		return r.Samples, &bench.FiguresFailed{Failures: r.Failed}
+	}
+	return r.Samples, nil
 }
 
 // Answer makes one request to a route of the plugin (opAnswer).

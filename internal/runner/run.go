@@ -243,6 +243,8 @@ type engineRun struct {
 	pluginNotes string
 	// spent is the wall-clock time per phase (run.json's seconds).
 	spent map[string]time.Duration
+	// failed are the figures that failed while timed (run.json's failed).
+	failed []results.Failure
 }
 
 // spend adds the time since began to the configuration's phase.
@@ -543,6 +545,7 @@ func Run(ctx context.Context, o Options, env Env) (string, error) {
 			return "", err
 		}
 		files = append(files, file)
+		info.Failed = append(info.Failed, r.failed...)
 	}
 	if err := writeData(o.Out, runs, o); err != nil {
 		return "", err
@@ -662,6 +665,9 @@ func sample(ctx context.Context, runs []*engineRun, o Options, prog *Progress) e
 					cancel()
 					if _, died := errDied(err); died && ctx.Err() == nil {
 						prog.logf("%s %s: %v: its routes are left out of this sample", r.name, w.Name, err)
+						if sample >= 0 {
+							r.fail(prog, results.Failure{Figure: w.Name, Error: err.Error() + ": its routes are left out of this sample"}, false)
+						}
 						err = nil
 					}
 				default:
@@ -669,6 +675,17 @@ func sample(ctx context.Context, runs []*engineRun, o Options, prog *Progress) e
 						BenchTimeNS: int64(o.BenchTime), Instances: o.Instances, Bench: o.Bench.String(), SafetyOnly: r.safetyOnly, BindingOnly: r.bindingOnly})
 				}
 				r.spend(w.Name, began)
+				// Figures that failed while timed are left out; the
+				// others stand and the run goes on.
+				var ff *bench.FiguresFailed
+				if errors.As(err, &ff) {
+					for _, f := range ff.Failures {
+						if sample >= 0 { // a warm-up's failure recurs in the samples
+							r.fail(prog, f, true)
+						}
+					}
+					err = nil
+				}
 				if err != nil {
 					return fmt.Errorf("%s %s: %w", r.name, w.Name, err)
 				}
@@ -685,6 +702,24 @@ func sample(ctx context.Context, runs []*engineRun, o Options, prog *Progress) e
 	}
 	prog.done()
 	return nil
+}
+
+// fail records a figure that failed on the configuration, once per figure
+// with the number of samples it failed in, and says so on the progress
+// output the first time when log is set. run.json and the summary list the
+// failures.
+func (r *engineRun) fail(prog *Progress, f results.Failure, log bool) {
+	f.Engine = r.name
+	for i := range r.failed {
+		if r.failed[i].Figure == f.Figure {
+			r.failed[i].Samples = max(r.failed[i].Samples, 1) + 1
+			return
+		}
+	}
+	if log {
+		prog.logf("%s failed on %s and is left out: %s", f.Figure, r.name, f.Error)
+	}
+	r.failed = append(r.failed, f)
 }
 
 // partial reports whether the configuration is measured on some figures

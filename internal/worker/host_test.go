@@ -72,6 +72,9 @@ func childOps() map[string]worker.Op {
 				log.InfoContext(ctx, strings.Repeat("x", 1000))
 			}
 		},
+		"panic": func(context.Context, json.RawMessage) (any, error) {
+			panic("planted panic")
+		},
 		"stray-exit": func(context.Context, json.RawMessage) (any, error) {
 			os.Stdout.WriteString("not a protocol line\n")
 			os.Exit(3)
@@ -228,6 +231,26 @@ func TestStrayOutput(t *testing.T) {
 	var sum int
 	if err := p.Call(context.Background(), "add", 0, &sum); err != nil {
 		t.Errorf("after the death: %v", err)
+	}
+}
+
+// TestPanicIsAnError: an operation that panics answers with an error that
+// gives the panic's value on one line, not its stack, which goes to the
+// worker's stderr (the tail a death shows); the worker serves on.
+func TestPanicIsAnError(t *testing.T) {
+	p := start(t, nil)
+	err := p.Call(context.Background(), "panic", nil, nil)
+	if err == nil || !strings.Contains(err.Error(), "operation panic panicked: planted panic") || strings.Contains(err.Error(), "\n") {
+		t.Fatalf("got %v, want the panic's value on one line", err)
+	}
+	var sum int
+	if err := p.Call(context.Background(), "add", 0, &sum); err != nil {
+		t.Fatalf("after the panic: %v", err)
+	}
+	err = p.Call(context.Background(), "stray-exit", nil, nil)
+	var died *worker.DiedError
+	if !errors.As(err, &died) || !strings.Contains(died.Tail, "planted panic") || !strings.Contains(died.Tail, "goroutine ") {
+		t.Errorf("the worker's stderr lacks the panic's stack: %v", err)
 	}
 }
 

@@ -80,7 +80,12 @@ type message struct {
 // side reads its pipe in the goroutine that waits for the line (Call, Serve,
 // CallHost) instead of through a reader goroutine, so a host call waits for
 // its reply until the parent answers or kills the worker.
-const ProtocolVersion = 9
+//
+// 10: the "bench" operation's result names the figures that failed while
+// timed beside the samples of the others (runner.BenchResult), instead of
+// failing the whole workload; a panic in an operation answers with its value,
+// its stack going to the worker's stderr.
+const ProtocolVersion = 10
 
 // Hello is the answer to the "hello" operation every worker serves: which
 // engine actually runs in the process.

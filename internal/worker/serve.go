@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
@@ -221,7 +222,11 @@ func serveOne(ctx context.Context, req Request, ops map[string]Op) (resp Respons
 	}
 	defer func() {
 		if r := recover(); r != nil {
-			resp.Result, resp.Error = nil, fmt.Sprintf("worker: operation %s panicked: %v\n%s", req.Op, r, debug.Stack())
+			// The stack goes to the worker's stderr (the parent keeps its
+			// tail, shown if the worker dies), not into the error, which
+			// the parent shows its user.
+			fmt.Fprintf(os.Stderr, "worker: operation %s panicked: %v\n%s", req.Op, r, debug.Stack())
+			resp.Result, resp.Error = nil, fmt.Sprintf("worker: operation %s panicked: %v (a bug in kspbench or the engine; the stack is on the worker's stderr)", req.Op, r)
 		}
 	}()
 	v, err := op(ctx, req.Args)
