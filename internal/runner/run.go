@@ -507,7 +507,7 @@ func Run(ctx context.Context, o Options, env Env) (string, error) {
 		if err := sample(ctx, runs, o, prog); err != nil && !stopped(err) {
 			return "", err
 		}
-		if ctx.Err() == nil && !slices.ContainsFunc(runs, func(r *engineRun) bool { return len(r.results) > 0 }) {
+		if ctx.Err() == nil && !slices.ContainsFunc(runs, func(r *engineRun) bool { return len(r.results) > 0 || len(r.failed) > 0 }) {
 			// The workload level matched (checked before the run), the
 			// figure levels nothing: say so rather than write an empty
 			// report and exit 0.
