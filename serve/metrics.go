@@ -40,6 +40,7 @@ const (
 	kindResponseTooLarge = "response_too_large" // 502: the handler's answer is past the limit
 	kindInstantiate      = "instantiate"        // 502: no instance could be made
 	kindWorkerDied       = "worker_died"        // 502: the plugin's worker process died (--isolation process)
+	kindWorkerBackoff    = "worker_backoff"     // 503: the plugin's workers fail to start or load and back off (--isolation process)
 	kindCanceled         = "canceled"           // 499: the client went away
 	kindBadRequest       = "bad_request"        // 400: the request could not be read
 	kindBodyTimeout      = "body_timeout"       // 408: the body did not arrive within the read timeout
