@@ -78,11 +78,13 @@ func IsolatedDataFile(dataFile, plugin string) string {
 // IsolationInfo is a process-isolated plugin's workers, in the listing.
 type IsolationInfo struct {
 	Mode string `json:"mode"`
-	// Workers is the most worker processes the plugin may have (its calls
-	// in flight); PIDs the process ids of those running now, started on
-	// demand.
-	Workers int   `json:"workers"`
-	PIDs    []int `json:"pids"`
+	// Workers is the number of worker processes running now, PIDs their
+	// process ids; MaxWorkers the most the plugin may have (its calls in
+	// flight, --max-workers), started as calls overlap. A plugin without
+	// backend routes has none running.
+	Workers    int   `json:"workers"`
+	MaxWorkers int   `json:"max_workers"`
+	PIDs       []int `json:"pids"`
 	// PID is the first worker's process id, 0 while it does not run.
 	PID int `json:"pid"`
 	// Starts counts worker processes started, the first included;
@@ -202,6 +204,15 @@ func startProcBackend(ctx context.Context, spec worker.Spec, load PluginLoadArgs
 		return nil, err
 	}
 	b.routes, b.notes = res.Routes, res.Notes
+	if len(b.routes) == 0 {
+		// A frontend-only plugin: nothing will call a worker, so the one
+		// that checked the plugin ends rather than hold its memory.
+		first.proc.Close()
+		first.proc, first.loaded = nil, false
+		first.pid.Store(0)
+		b.notes = append(b.notes, "isolated (--isolation process), but without backend routes: no worker process runs (one loaded the plugin to check it, then ended)")
+		return b, nil
+	}
 	b.notes = append(b.notes, fmt.Sprintf("isolated in up to %d worker processes (--isolation process, --max-workers): storage and Kubernetes calls go to the server through host calls; a call past its deadline kills its worker", size))
 	return b, nil
 }
@@ -419,7 +430,7 @@ func (b *procBackend) Stats() plugin.PoolStats {
 // isolation describes the workers, for the listing.
 func (b *procBackend) isolation() *IsolationInfo {
 	first, all := b.pids()
-	return &IsolationInfo{Mode: IsolationProcess, Workers: len(b.slots), PID: first, PIDs: all, Starts: b.starts.Load(),
+	return &IsolationInfo{Mode: IsolationProcess, Workers: len(all), MaxWorkers: len(b.slots), PID: first, PIDs: all, Starts: b.starts.Load(),
 		Restarts: b.restarts.Load(), Kills: b.kills.Load(), Deaths: b.deaths.Load()}
 }
 

@@ -804,3 +804,50 @@ func TestIsolationLoadFailureBacksOff(t *testing.T) {
 		return ts.do("GET", "/api/plugins/edge/ok", nil).code == 200
 	})
 }
+
+// TestIsolationListing: isolated, the listing's pool counts the instances
+// the workers recycled at the kubestellar-ui profile's budget, as in
+// process; isolation.workers is the workers running and max_workers the
+// cap; and a frontend-only plugin (no backend routes) keeps no worker.
+func TestIsolationListing(t *testing.T) {
+	bin := isolationWorker(t, testEngine)
+	front := filepath.Join(t.TempDir(), "ks-front")
+	if err := os.MkdirAll(front, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	write(t, filepath.Join(front, "plugin.yml"), `apiVersion: ks-ref/v1
+kind: Plugin
+metadata:
+  name: ks-front
+  version: "1.0.0"
+spec:
+  wasm:
+    file: ks-front.wasm
+    entrypoint: main
+  backend:
+    enabled: true
+  frontend:
+    enabled: true
+`)
+	write(t, filepath.Join(front, "ks-front.wasm"), string(conformance.Guest("ks_frontend")))
+	ts := newServer(t, Config{Isolation: IsolationProcess, WorkerBinary: bin, MaxWorkers: 2}, ksDir(t), front)
+	for range abi.KubeStellarUI.MaxCallsPerInstance + 1 {
+		if r := ts.do("GET", "/api/plugins/ks-ref/null", nil); r.code != 200 {
+			t.Fatalf("GET /null: %v", r)
+		}
+	}
+	p := ts.listing().find("ks-ref")
+	if p == nil || p.Pool == nil || p.Pool.Recycled != 1 || p.Pool.Isolation == nil {
+		t.Fatalf("isolated ks-ref after %d calls: %+v; want 1 instance recycled", abi.KubeStellarUI.MaxCallsPerInstance+1, p)
+	}
+	if info := p.Pool.Isolation; info.Workers != 1 || info.MaxWorkers != 2 || len(info.PIDs) != 1 {
+		t.Errorf("isolated ks-ref called one request at a time: %+v; want 1 worker running of at most 2", info)
+	}
+	f := ts.listing().find("ks-front")
+	if f == nil || f.State != stateLoaded || f.Pool == nil || f.Pool.Isolation == nil {
+		t.Fatalf("frontend-only plugin: %+v; want it loaded and isolated", f)
+	}
+	if info := f.Pool.Isolation; info.Workers != 0 || len(info.PIDs) != 0 || info.PID != 0 {
+		t.Errorf("frontend-only plugin's workers: %+v; want none running", info)
+	}
+}

@@ -106,7 +106,7 @@ func defineServeFlags(fs *flag.FlagSet) *serveOptions {
 	fs.UintVar(&o.storageKeys, "storage-max-keys", 65536, "each plugin's storage quota in keys; a write past it answers the guest LIMIT_EXCEEDED")
 	fs.StringVar(&o.readyFile, "ready-file", "", "once listening, write the bound address (host:port, one line) to this file, and remove it at exit")
 	fs.StringVar(&o.workers, "workers", "", "folder of prebuilt kspbench-<engine> binaries, for an engine this binary does not link (default: built from the source tree, or found beside this binary)")
-	fs.StringVar(&o.isolation, "isolation", "", "where plugins run: process (each plugin in a worker process of its own, killed at a call's deadline and restarted when it dies; storage in <data>.<plugin>.db) or none (in this process); default: process for wasmer, which cannot interrupt a call, none otherwise")
+	fs.StringVar(&o.isolation, "isolation", "", "where plugins run: process (each plugin in a worker process of its own, killed at a call's deadline and restarted when it dies; its storage and Kubernetes calls are the server's, on --data and --kubeconfig, through host calls) or none (in this process); default: process for wasmer, which cannot interrupt a call, none otherwise")
 	fs.StringVar(&o.logFormat, "log-format", "text", "log format on stderr: text or json")
 	fs.TextVar(&o.logLevel, "log-level", slog.LevelInfo, "least level logged: debug, info, warn, error (request lines are info; 5xx are warn)")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a Go CPU profile of the whole serve process (from the start to shutdown) to this file, for `go tool pprof`; a debugging aid")
