@@ -84,6 +84,16 @@ type Config struct {
 	// Logger receives request lines, plugin logs and the server's own
 	// notes. nil means slog.Default().
 	Logger *slog.Logger
+	// PluginLogRate and PluginLogBurst bound each plugin's log records
+	// (host_log and the host's notes on its calls), in process and
+	// isolated: a token bucket of PluginLogRate records a second, up to
+	// PluginLogBurst at once. Records past it are dropped, counted (the
+	// listing's log_lines_dropped, kspbench_plugin_log_lines_dropped_total)
+	// and summarised in one record a second. Defaults DefaultPluginLogRate
+	// (100) and DefaultPluginLogBurst (500); a negative rate means no
+	// limit.
+	PluginLogRate  float64
+	PluginLogBurst int
 	// Isolation is where plugins run: IsolationNone (in this process) or
 	// IsolationProcess (each plugin in a worker process of its own, killed
 	// at a call's deadline, restarted when it dies). Default:
@@ -181,6 +191,12 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
+	}
+	if c.PluginLogRate == 0 {
+		c.PluginLogRate = DefaultPluginLogRate
+	}
+	if c.PluginLogBurst <= 0 {
+		c.PluginLogBurst = DefaultPluginLogBurst
 	}
 	return c
 }

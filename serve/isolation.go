@@ -470,7 +470,7 @@ func (s *Server) startIsolated(ctx context.Context, f *plugindir.Folder) (*procB
 	}
 	name := f.Manifest.Metadata.Name
 	spec := worker.Spec{Engine: s.info.Name, Path: bin, Args: []string{"worker", "--engine", s.cfg.Engine},
-		Host: s.hostFor(name, f.Manifest.Spec.Permissions), Logger: slog.New(workerLog{Handler: s.log.Handler(), plugin: name})}
+		Host: s.hostFor(name, f.Manifest.Spec.Permissions), Logger: slog.New(workerLog{Handler: s.pluginLog(name), plugin: name})}
 	// The worker's own deadline is later than the server's, so that the
 	// server's kill decides, on every engine alike.
 	load := PluginLoadArgs{Dir: f.Dir, ABI: abiName, Kube: s.kube.Backend(),

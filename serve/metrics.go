@@ -211,6 +211,7 @@ type poolSample struct {
 	state                              string
 	idle, inFlight, created, discarded int
 	max, waiting, abandoned            int
+	logDropped                         int64
 	// Process isolation only.
 	isolated                bool
 	kills, restarts, deaths int64
@@ -247,13 +248,15 @@ var (
 		"Worker processes of a plugin that died during a call: a crash or a signal (--isolation process).", []string{"engine", "plugin"}, nil)
 	descWorkerRestarts = prometheus.NewDesc("kspbench_worker_restarts_total",
 		"Worker processes of a plugin started again after a kill or a death (--isolation process).", []string{"engine", "plugin"}, nil)
+	descLogDropped = prometheus.NewDesc("kspbench_plugin_log_lines_dropped_total",
+		"Log records of a plugin dropped past its rate limit (serve --plugin-log-rate, --plugin-log-burst).", []string{"engine", "plugin"}, nil)
 	descPlugins = prometheus.NewDesc("kspbench_plugins",
 		"Plugins known to the server, by state: loaded, failed, disabled.", []string{"engine", "state"}, nil)
 )
 
 func (c *poolCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descInstances, descMax, descCreated, descDiscarded, descAbandoned, descWaiting, descPlugins,
-		descWorkerKills, descWorkerDeaths, descWorkerRestarts} {
+		descWorkerKills, descWorkerDeaths, descWorkerRestarts, descLogDropped} {
 		ch <- d
 	}
 }
@@ -272,6 +275,7 @@ func (c *poolCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(descDiscarded, prometheus.CounterValue, float64(s.discarded), c.engine, s.plugin)
 		ch <- prometheus.MustNewConstMetric(descWaiting, prometheus.GaugeValue, float64(s.waiting), c.engine, s.plugin)
 		ch <- prometheus.MustNewConstMetric(descAbandoned, prometheus.GaugeValue, float64(s.abandoned), c.engine, s.plugin)
+		ch <- prometheus.MustNewConstMetric(descLogDropped, prometheus.CounterValue, float64(s.logDropped), c.engine, s.plugin)
 		if s.isolated {
 			ch <- prometheus.MustNewConstMetric(descWorkerKills, prometheus.CounterValue, float64(s.kills), c.engine, s.plugin)
 			ch <- prometheus.MustNewConstMetric(descWorkerDeaths, prometheus.CounterValue, float64(s.deaths), c.engine, s.plugin)
