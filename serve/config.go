@@ -39,8 +39,10 @@ type Config struct {
 	// calls in flight, under IsolationProcess; they start as calls overlap.
 	// Default: GOMAXPROCS, at most 4 and at most MaxInstances: a worker runs
 	// one call at a time, mostly guest code on a core, and costs a process
-	// with its own engine and compiled module (55 MiB for a small guest,
-	// 110-160 MiB with cluster-monitor, measured on wazero and wasmer).
+	// with its own engine and compiled module (resident, measured on
+	// Linux on wazero and wasmer: 20-33 MiB for a small WAT guest, 30-50
+	// MiB for the published TinyGo plugins, 118-159 MiB for the Go-built
+	// cluster-monitor).
 	MaxWorkers int
 	// QueueSize is how many requests per plugin may wait for an instance
 	// when all are busy; more are refused at once with 503. Default 64;

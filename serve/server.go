@@ -522,8 +522,9 @@ type PoolInfo struct {
 	Created   int `json:"created"`
 	Discarded int `json:"discarded"`
 	// Recycled counts sound instances retired at their profile's budget
-	// (kubestellar-ui: a guest allocator that never resets).
-	Recycled int `json:"recycled,omitempty"`
+	// (kubestellar-ui: a guest allocator that never resets), in process
+	// and in isolated plugins' workers alike; always 0 under v1.
+	Recycled int `json:"recycled"`
 	Waiting  int `json:"waiting"`
 	// Isolation describes the plugin's worker process under
 	// --isolation process: its kills and restarts.

@@ -89,7 +89,7 @@ func defineServeFlags(fs *flag.FlagSet) *serveOptions {
 	fs.BoolVar(&o.inCluster, "in-cluster", false, "reach the cluster this process runs in with its pod's service account")
 	fs.StringVar(&o.token, "token", "", "bearer token of the management API under /api/admin/plugins (default: $"+tokenEnv+"; without one, management is disabled)")
 	fs.IntVar(&o.maxInstances, "max-instances", 0, "instances per plugin, the bound on its calls in flight (default: 2 × GOMAXPROCS)")
-	fs.IntVar(&o.maxWorkers, "max-workers", 0, "worker processes per plugin under --isolation process, the bound on its calls in flight there; started as calls overlap (default: GOMAXPROCS, at most 4 and at most --max-instances; each is a process of 100+ MiB)")
+	fs.IntVar(&o.maxWorkers, "max-workers", 0, "worker processes per plugin under --isolation process, the bound on its calls in flight there; started as calls overlap (default: GOMAXPROCS, at most 4 and at most --max-instances; each is a process of 20-160 MiB resident, by engine and plugin: see the README)")
 	fs.IntVar(&o.queue, "queue", 64, "requests per plugin that may wait for a busy instance; more get 503 at once (0: none wait)")
 	fs.DurationVar(&o.queueTimeout, "queue-timeout", time.Second, "longest wait for an instance before 503 with Retry-After")
 	fs.DurationVar(&o.callTimeout, "call-timeout", 5*time.Second, "deadline of one handler call; 504 past it and the instance is discarded")
