@@ -39,8 +39,10 @@ type Config struct {
 	// calls in flight, under IsolationProcess; they start as calls overlap.
 	// Default: GOMAXPROCS, at most 4 and at most MaxInstances: a worker runs
 	// one call at a time, mostly guest code on a core, and costs a process
-	// with its own engine and compiled module (55 MiB for a small guest,
-	// 110-160 MiB with cluster-monitor, measured on wazero and wasmer).
+	// with its own engine and compiled module (resident, measured on
+	// Linux on wazero and wasmer: 20-33 MiB for a small WAT guest, 30-50
+	// MiB for the published TinyGo plugins, 118-159 MiB for the Go-built
+	// cluster-monitor).
 	MaxWorkers int
 	// QueueSize is how many requests per plugin may wait for an instance
 	// when all are busy; more are refused at once with 503. Default 64;
@@ -84,6 +86,16 @@ type Config struct {
 	// Logger receives request lines, plugin logs and the server's own
 	// notes. nil means slog.Default().
 	Logger *slog.Logger
+	// PluginLogRate and PluginLogBurst bound each plugin's log records
+	// (host_log and the host's notes on its calls), in process and
+	// isolated: a token bucket of PluginLogRate records a second, up to
+	// PluginLogBurst at once. Records past it are dropped, counted (the
+	// listing's log_lines_dropped, kspbench_plugin_log_lines_dropped_total)
+	// and summarised in one record a second. Defaults DefaultPluginLogRate
+	// (100) and DefaultPluginLogBurst (500); a negative rate means no
+	// limit.
+	PluginLogRate  float64
+	PluginLogBurst int
 	// Isolation is where plugins run: IsolationNone (in this process) or
 	// IsolationProcess (each plugin in a worker process of its own, killed
 	// at a call's deadline, restarted when it dies). Default:
@@ -181,6 +193,12 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
+	}
+	if c.PluginLogRate == 0 {
+		c.PluginLogRate = DefaultPluginLogRate
+	}
+	if c.PluginLogBurst <= 0 {
+		c.PluginLogBurst = DefaultPluginLogBurst
 	}
 	return c
 }

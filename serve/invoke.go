@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/kspbench/kspbench/abi"
 	"github.com/kspbench/kspbench/engines"
@@ -130,6 +132,11 @@ func (s *Server) servePlugin(w http.ResponseWriter, r *http.Request, name, path 
 	})
 	if err != nil {
 		code, kind := classify(r.Context(), err)
+		if be := (*backoffError)(nil); errors.As(err, &be) {
+			// Whole seconds, rounded up: a client that comes back then
+			// finds a slot that may try again.
+			w.Header().Set("Retry-After", strconv.Itoa(int((be.retryAfter+time.Second-1)/time.Second)))
+		}
 		if _, isolated := e.plugin.(*procBackend); kind == kindDeadline && !s.interrupts && !isolated {
 			err = fmt.Errorf("%w (engine %s cannot interrupt a call: a guest past its deadline runs on and holds its instance until it returns; GET %s shows how many are held so)",
 				err, s.info.Name, pluginPrefix)
@@ -160,7 +167,10 @@ func classify(ctx context.Context, err error) (int, string) {
 	var se *abi.StatusError
 	var re *remoteError
 	var died *worker.DiedError
+	var be *backoffError
 	switch {
+	case errors.As(err, &be):
+		return http.StatusServiceUnavailable, kindWorkerBackoff
 	case errors.As(err, &re):
 		return re.code, re.kind
 	case errors.As(err, &died) && died.Killed:

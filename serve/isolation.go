@@ -78,11 +78,13 @@ func IsolatedDataFile(dataFile, plugin string) string {
 // IsolationInfo is a process-isolated plugin's workers, in the listing.
 type IsolationInfo struct {
 	Mode string `json:"mode"`
-	// Workers is the most worker processes the plugin may have (its calls
-	// in flight); PIDs the process ids of those running now, started on
-	// demand.
-	Workers int   `json:"workers"`
-	PIDs    []int `json:"pids"`
+	// Workers is the number of worker processes running now, PIDs their
+	// process ids; MaxWorkers the most the plugin may have (its calls in
+	// flight, --max-workers), started as calls overlap. A plugin without
+	// backend routes has none running.
+	Workers    int   `json:"workers"`
+	MaxWorkers int   `json:"max_workers"`
+	PIDs       []int `json:"pids"`
 	// PID is the first worker's process id, 0 while it does not run.
 	PID int `json:"pid"`
 	// Starts counts worker processes started, the first included;
@@ -98,11 +100,22 @@ type IsolationInfo struct {
 // procBackend runs one plugin in a small pool of worker processes, each
 // serving one call at a time (the gate admits as many requests as there are
 // workers). The first worker starts with the plugin; the others when calls
-// overlap. The most recently used idle worker serves the next call, so a
-// plugin called one request at a time keeps one worker busy and warm. A
-// call past its deadline kills its worker; a worker that dies costs its call;
-// either way that worker's next call starts a new one, after a backoff that
-// grows with its consecutive failures. The other workers are not touched.
+// overlap. The most recently used idle worker that runs serves the next
+// call, so a plugin called one request at a time keeps one worker busy and
+// warm. A call past its deadline kills its worker; a worker that dies costs
+// its call; either way that worker's next call starts a new one at once: the
+// call was at fault, not the worker, and a wait there would hold the next
+// requests (healthy routes among them) for nothing. The other workers are
+// not touched.
+//
+// A worker that cannot start or load the plugin is a crash loop, not a bad
+// call: its slot then backs off (failedStart), for a time that doubles with
+// its consecutive failures up to maxBackoff. A request never sleeps through
+// a backoff: it takes another idle slot, or, when every idle slot backs off,
+// is answered 503 with Retry-After at once (errBackoff). Waiting would hold
+// the request past its queue timeout and its call timeout, and keep its
+// place in the gate from requests another slot could serve; the 503 says
+// when to come back, as the queue's refusals do.
 type procBackend struct {
 	spec        worker.Spec
 	load        PluginLoadArgs
@@ -116,17 +129,58 @@ type procBackend struct {
 	mu    sync.Mutex    // guards idle
 	idle  []*procSlot   // a stack: the most recently used last
 
-	starts, restarts, kills, deaths, calls atomic.Int64
+	starts, restarts, kills, deaths, calls, backoffs atomic.Int64
+	// recycled counts the instances the workers recycled (their pools'
+	// PoolStats.Recycled), the ended workers' included.
+	recycled atomic.Int64
 }
 
+// Backoff of a slot whose worker failed to start or to load the plugin:
+// minBackoff after the first failure, doubling up to maxBackoff.
+const (
+	minBackoff = 100 * time.Millisecond
+	maxBackoff = 5 * time.Second
+)
+
 // procSlot is one worker of a procBackend; it serves one call at a time
-// (whoever took it from idle owns it).
+// (whoever took it from idle owns it). Its fields are the owner's; take
+// reads failures, retryAt and lastErr of idle slots only, under
+// procBackend.mu, which release takes after the owner's writes.
 type procSlot struct {
 	proc     *worker.Process // nil until the first start
 	loaded   bool            // the running worker hosts the plugin
 	pid      atomic.Int64
-	failures int // consecutive kills and deaths
-	lastFail time.Time
+	recycled int // PoolStats.Recycled of the running worker, as last reported
+	// failures counts consecutive failures to start the worker or load the
+	// plugin (not calls killed at their deadline, nor deaths in a call);
+	// retryAt is when the slot may try again, lastErr the last failure.
+	failures int
+	retryAt  time.Time
+	lastErr  string
+}
+
+// backoffError is a request refused at once because every idle worker of its
+// plugin backs off after failing to start or load the plugin: 503 with
+// Retry-After.
+type backoffError struct {
+	retryAfter time.Duration
+	failures   int
+	last       string
+}
+
+func (e *backoffError) Error() string {
+	return fmt.Sprintf("the plugin's worker processes fail to start or to load the plugin (%d times in a row), so they back off for %s: "+
+		"retry then; the server log and the listing's pool.isolation say more (a plugin file changed or removed on disk, a missing shared library, memory); last failure: %s",
+		e.failures, e.retryAfter.Round(time.Millisecond), e.last)
+}
+
+// failedStart records that slot's worker failed to start or to load the
+// plugin, and backs the slot off. The caller owns slot.
+func (b *procBackend) failedStart(slot *procSlot, err error) {
+	slot.failures++
+	slot.retryAt = time.Now().Add(min(minBackoff<<min(slot.failures-1, 10), maxBackoff))
+	slot.lastErr = err.Error()
+	b.backoffs.Add(1)
 }
 
 // startProcBackend starts the first of size workers and loads the plugin in
@@ -150,11 +204,21 @@ func startProcBackend(ctx context.Context, spec worker.Spec, load PluginLoadArgs
 		return nil, err
 	}
 	b.routes, b.notes = res.Routes, res.Notes
+	if len(b.routes) == 0 {
+		// A frontend-only plugin: nothing will call a worker, so the one
+		// that checked the plugin ends rather than hold its memory.
+		first.proc.Close()
+		first.proc, first.loaded = nil, false
+		first.pid.Store(0)
+		b.notes = append(b.notes, "isolated (--isolation process), but without backend routes: no worker process runs (one loaded the plugin to check it, then ended)")
+		return b, nil
+	}
 	b.notes = append(b.notes, fmt.Sprintf("isolated in up to %d worker processes (--isolation process, --max-workers): storage and Kubernetes calls go to the server through host calls; a call past its deadline kills its worker", size))
 	return b, nil
 }
 
-// ensure makes sure slot's worker runs and hosts the plugin. The caller
+// ensure makes sure slot's worker runs and hosts the plugin, without waiting
+// for a backoff (take does not hand out a slot that backs off). The caller
 // owns slot.
 func (b *procBackend) ensure(ctx context.Context, slot *procSlot) (PluginLoadResult, error) {
 	var res PluginLoadResult
@@ -167,18 +231,6 @@ func (b *procBackend) ensure(ctx context.Context, slot *procSlot) (PluginLoadRes
 		slot.loaded = false
 		slot.pid.Store(0)
 		b.deaths.Add(1)
-	}
-	if slot.failures > 0 {
-		delay := min(50*time.Millisecond<<min(slot.failures, 7), 5*time.Second)
-		if wait := time.Until(slot.lastFail.Add(delay)); wait > 0 {
-			t := time.NewTimer(wait)
-			select {
-			case <-t.C:
-			case <-ctx.Done():
-				t.Stop()
-				return res, ctx.Err()
-			}
-		}
 	}
 	if slot.proc == nil {
 		p, err := worker.Start(ctx, b.spec)
@@ -196,28 +248,56 @@ func (b *procBackend) ensure(ctx context.Context, slot *procSlot) (PluginLoadRes
 	}
 	slot.loaded = true
 	slot.pid.Store(int64(res.PID))
+	slot.recycled = 0
+	slot.failures, slot.retryAt, slot.lastErr = 0, time.Time{}, ""
 	return res, nil
 }
 
-// acquire takes the most recently used idle slot, waiting while all are
-// busy (the gate admits no more requests than slots, so only briefly).
+// acquire takes an idle slot as take does, waiting while all are busy (the
+// gate admits no more requests than slots, so only briefly).
 func (b *procBackend) acquire(ctx context.Context) (*procSlot, error) {
 	select {
 	case b.sem <- struct{}{}:
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
-	return b.take(), nil
+	return b.take()
 }
 
-// take takes the most recently used idle slot; the caller holds a token of
-// sem.
-func (b *procBackend) take() *procSlot {
+// take takes the most recently used idle slot whose worker runs; else the
+// most recently used one that does not back off, whose worker the caller
+// starts; else it gives the caller's token of sem back and returns a
+// *backoffError saying when the first slot may try again. The caller holds a
+// token of sem.
+func (b *procBackend) take() (*procSlot, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	slot := b.idle[len(b.idle)-1]
-	b.idle = b.idle[:len(b.idle)-1]
-	return slot
+	pick := -1
+	now := time.Now()
+	for i := len(b.idle) - 1; i >= 0; i-- {
+		s := b.idle[i]
+		if s.loaded {
+			pick = i
+			break
+		}
+		if pick < 0 && !now.Before(s.retryAt) {
+			pick = i
+		}
+	}
+	if pick < 0 {
+		<-b.sem
+		var be *backoffError
+		for _, s := range b.idle {
+			if d := s.retryAt.Sub(now); be == nil || d < be.retryAfter {
+				be = &backoffError{}
+				be.retryAfter, be.failures, be.last = d, s.failures, s.lastErr
+			}
+		}
+		return nil, be
+	}
+	slot := b.idle[pick]
+	b.idle = slices.Delete(b.idle, pick, pick+1)
+	return slot, nil
 }
 
 func (b *procBackend) release(slot *procSlot) {
@@ -259,38 +339,43 @@ func (b *procBackend) Handle(ctx context.Context, req *abi.Request) (*plugin.Res
 	// may wait: arming a timer wakes the Go runtime's network poller,
 	// a scheduler wake-up each.
 	var slot *procSlot
+	var err error
 	select {
 	case b.sem <- struct{}{}:
-		slot = b.take()
+		slot, err = b.take()
 	default:
 		qctx, cancel := context.WithTimeout(ctx, b.callTimeout+30*time.Second)
-		var err error
 		slot, err = b.acquire(qctx)
 		cancel()
-		if err != nil {
-			return nil, fmt.Errorf("waiting for a worker: %w", err)
-		}
+	}
+	var be *backoffError
+	switch {
+	case errors.As(err, &be):
+		return nil, err
+	case err != nil:
+		return nil, fmt.Errorf("waiting for a worker: %w", err)
 	}
 	defer b.release(slot)
 	if slot.proc == nil || !slot.loaded || !slot.proc.Running() {
 		if _, err := b.ensureWithin(ctx, slot); err != nil {
-			slot.failures++ // back off from a worker that cannot start or load the plugin
-			slot.lastFail = time.Now()
-			return nil, &remoteError{code: http.StatusBadGateway, kind: kindInstantiate, msg: err.Error()}
+			b.failedStart(slot, err)
+			return nil, &remoteError{code: http.StatusBadGateway, kind: kindInstantiate,
+				msg: fmt.Sprintf("starting the plugin's worker process (the worker backs off %s before it tries again): %v",
+					time.Until(slot.retryAt).Round(time.Millisecond), err)}
 		}
 	}
 	cctx, cancel := context.WithTimeout(ctx, b.callTimeout)
 	defer cancel()
 	var res PluginCallResult
-	err := slot.proc.Call(cctx, OpPluginCall, PluginCallArgs{Method: req.Method, Path: req.Path, Query: req.Query,
+	err = slot.proc.Call(cctx, OpPluginCall, PluginCallArgs{Method: req.Method, Path: req.Path, Query: req.Query,
 		Headers: req.Headers, Body: req.Body}, &res)
 	var died *worker.DiedError
 	switch {
 	case errors.As(err, &died):
+		// The call killed or crashed its worker: the next call on this
+		// slot starts another at once (no backoff: see procBackend).
 		slot.loaded = false
 		slot.pid.Store(0)
-		slot.failures++
-		slot.lastFail = time.Now()
 		if died.Killed {
 			b.kills.Add(1)
 			return nil, fmt.Errorf("plugin call overran its deadline of %s: its worker was killed: %w", b.callTimeout, context.DeadlineExceeded)
@@ -300,7 +385,10 @@ func (b *procBackend) Handle(ctx context.Context, req *abi.Request) (*plugin.Res
 	case err != nil:
 		return nil, err
 	}
-	slot.failures = 0
+	if d := res.Recycled - slot.recycled; d > 0 {
+		b.recycled.Add(int64(d))
+	}
+	slot.recycled = res.Recycled
 	if res.Error != "" {
 		return nil, &remoteError{code: res.Code, kind: res.Kind, msg: res.Error}
 	}
@@ -333,7 +421,7 @@ func (b *procBackend) pids() (first int, all []int) {
 // Stats implements backend: a worker is an instance.
 func (b *procBackend) Stats() plugin.PoolStats {
 	_, live := b.pids()
-	st := plugin.PoolStats{Created: int(b.starts.Load()), Discarded: int(b.kills.Load() + b.deaths.Load())}
+	st := plugin.PoolStats{Created: int(b.starts.Load()), Discarded: int(b.kills.Load() + b.deaths.Load()), Recycled: int(b.recycled.Load())}
 	st.InFlight = int(b.calls.Load())
 	st.Idle = max(len(live)-st.InFlight, 0)
 	return st
@@ -342,7 +430,7 @@ func (b *procBackend) Stats() plugin.PoolStats {
 // isolation describes the workers, for the listing.
 func (b *procBackend) isolation() *IsolationInfo {
 	first, all := b.pids()
-	return &IsolationInfo{Mode: IsolationProcess, Workers: len(b.slots), PID: first, PIDs: all, Starts: b.starts.Load(),
+	return &IsolationInfo{Mode: IsolationProcess, Workers: len(all), MaxWorkers: len(b.slots), PID: first, PIDs: all, Starts: b.starts.Load(),
 		Restarts: b.restarts.Load(), Kills: b.kills.Load(), Deaths: b.deaths.Load()}
 }
 
@@ -382,7 +470,7 @@ func (s *Server) startIsolated(ctx context.Context, f *plugindir.Folder) (*procB
 	}
 	name := f.Manifest.Metadata.Name
 	spec := worker.Spec{Engine: s.info.Name, Path: bin, Args: []string{"worker", "--engine", s.cfg.Engine},
-		Host: s.hostFor(name, f.Manifest.Spec.Permissions), Logger: slog.New(workerLog{Handler: s.log.Handler(), plugin: name})}
+		Host: s.hostFor(name, f.Manifest.Spec.Permissions), Logger: slog.New(workerLog{Handler: s.pluginLog(name), plugin: name})}
 	// The worker's own deadline is later than the server's, so that the
 	// server's kill decides, on every engine alike.
 	load := PluginLoadArgs{Dir: f.Dir, ABI: abiName, Kube: s.kube.Backend(),

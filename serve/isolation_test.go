@@ -721,3 +721,133 @@ func TestWorkerLogPlugin(t *testing.T) {
 		}
 	}
 }
+
+// TestIsolationDeadlineKillsDoNotBackOff: a worker killed at a call's
+// deadline is the call's fault, not a crash loop: after many such kills in
+// a row, each next request starts a worker at once, and a healthy route of
+// the same plugin answers 200 well within the backoff cap (5s) that a crash
+// loop earns. The bounds are generous: this checks that nothing waits out a
+// backoff, not how fast a worker starts.
+func TestIsolationDeadlineKillsDoNotBackOff(t *testing.T) {
+	bin := isolationWorker(t, testEngine)
+	ts := newServer(t, Config{Isolation: IsolationProcess, WorkerBinary: bin, MaxWorkers: 1,
+		CallTimeout: 200 * time.Millisecond, QueueTimeout: time.Second}, edgeDir(t))
+	const kills = 8 // past the old backoff's cap: 50ms<<7 > 5s
+	for i := range kills {
+		start := time.Now()
+		r := ts.do("GET", "/api/plugins/edge/loop", nil)
+		if took := time.Since(start); r.code != 504 || r.json(t)["kind"] != kindDeadline || took > 1500*time.Millisecond {
+			t.Errorf("GET /loop %d = %s after %s, want 504 %s within the call timeout and a worker start", i, r, took, kindDeadline)
+		}
+	}
+	start := time.Now()
+	r := ts.do("GET", "/api/plugins/edge/ok", nil)
+	if took := time.Since(start); r.code != 200 || took > time.Second {
+		t.Errorf("GET /ok after %d deadline kills = %s after %s, want 200 under 1s", kills, r, took)
+	}
+	if info := isolationInfo(t, ts); info.Kills != kills || info.Restarts != kills {
+		t.Errorf("worker after %d deadline kills: %+v, want %d kills and restarts", kills, info, kills)
+	}
+}
+
+// TestIsolationLoadFailureBacksOff: a worker that cannot load its plugin (the
+// plugin's wasm file gone from its folder) is a crash loop: its slot backs
+// off, and requests meanwhile are answered 503 worker_backoff with
+// Retry-After at once rather than sleeping through the backoff or starting
+// a worker each. Once the file is back, the plugin serves again.
+func TestIsolationLoadFailureBacksOff(t *testing.T) {
+	bin := isolationWorker(t, testEngine)
+	ts := newServer(t, Config{Isolation: IsolationProcess, WorkerBinary: bin, MaxWorkers: 1,
+		CallTimeout: 300 * time.Millisecond}, edgeDir(t))
+	if r := ts.do("GET", "/api/plugins/edge/ok", nil); r.code != 200 {
+		t.Fatalf("GET /ok = %s", r)
+	}
+	wasm := filepath.Join(ts.cfg.PluginsDir, "edge", "edge.wasm")
+	hidden := wasm + ".hidden"
+	if err := os.Rename(wasm, hidden); err != nil {
+		t.Fatal(err)
+	}
+	if r := ts.do("GET", "/api/plugins/edge/loop", nil); r.code != 504 {
+		t.Fatalf("GET /loop = %s, want 504", r)
+	}
+	// Hammer the plugin for 1.5s: without a backoff each request would
+	// start a worker that fails to load; with it (100ms, 200ms, 400ms,
+	// 800ms) at most 5 do, and the others are refused at once.
+	var starts, refused int
+	for end := time.Now().Add(1500 * time.Millisecond); time.Now().Before(end); {
+		start := time.Now()
+		r := ts.do("GET", "/api/plugins/edge/ok", nil)
+		took := time.Since(start)
+		switch kind, _ := r.json(t)["kind"].(string); {
+		case r.code == 502 && kind == kindInstantiate:
+			starts++
+		case r.code == 503 && kind == kindWorkerBackoff:
+			refused++
+			if ra, err := strconv.Atoi(r.header.Get("Retry-After")); err != nil || ra < 1 || ra > 5 {
+				t.Errorf("503 %s with Retry-After %q, want 1 to 5 seconds", kind, r.header.Get("Retry-After"))
+			}
+			if took > 500*time.Millisecond {
+				t.Errorf("503 %s took %s: a request must not wait out the backoff", kind, took)
+			}
+		default:
+			t.Fatalf("GET /ok with the plugin's wasm file gone = %s", r)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if starts < 2 || starts > 6 || refused < 10 {
+		t.Errorf("in 1.5s of requests to a plugin that cannot load: %d worker starts, %d refused at once; want 2 to 6 starts, the rest refused", starts, refused)
+	}
+	if err := os.Rename(hidden, wasm); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, "the plugin to serve again once its file is back", func() bool {
+		return ts.do("GET", "/api/plugins/edge/ok", nil).code == 200
+	})
+}
+
+// TestIsolationListing: isolated, the listing's pool counts the instances
+// the workers recycled at the kubestellar-ui profile's budget, as in
+// process; isolation.workers is the workers running and max_workers the
+// cap; and a frontend-only plugin (no backend routes) keeps no worker.
+func TestIsolationListing(t *testing.T) {
+	bin := isolationWorker(t, testEngine)
+	front := filepath.Join(t.TempDir(), "ks-front")
+	if err := os.MkdirAll(front, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	write(t, filepath.Join(front, "plugin.yml"), `apiVersion: ks-ref/v1
+kind: Plugin
+metadata:
+  name: ks-front
+  version: "1.0.0"
+spec:
+  wasm:
+    file: ks-front.wasm
+    entrypoint: main
+  backend:
+    enabled: true
+  frontend:
+    enabled: true
+`)
+	write(t, filepath.Join(front, "ks-front.wasm"), string(conformance.Guest("ks_frontend")))
+	ts := newServer(t, Config{Isolation: IsolationProcess, WorkerBinary: bin, MaxWorkers: 2}, ksDir(t), front)
+	for range abi.KubeStellarUI.MaxCallsPerInstance + 1 {
+		if r := ts.do("GET", "/api/plugins/ks-ref/null", nil); r.code != 200 {
+			t.Fatalf("GET /null: %v", r)
+		}
+	}
+	p := ts.listing().find("ks-ref")
+	if p == nil || p.Pool == nil || p.Pool.Recycled != 1 || p.Pool.Isolation == nil {
+		t.Fatalf("isolated ks-ref after %d calls: %+v; want 1 instance recycled", abi.KubeStellarUI.MaxCallsPerInstance+1, p)
+	}
+	if info := p.Pool.Isolation; info.Workers != 1 || info.MaxWorkers != 2 || len(info.PIDs) != 1 {
+		t.Errorf("isolated ks-ref called one request at a time: %+v; want 1 worker running of at most 2", info)
+	}
+	f := ts.listing().find("ks-front")
+	if f == nil || f.State != stateLoaded || f.Pool == nil || f.Pool.Isolation == nil {
+		t.Fatalf("frontend-only plugin: %+v; want it loaded and isolated", f)
+	}
+	if info := f.Pool.Isolation; info.Workers != 0 || len(info.PIDs) != 0 || info.PID != 0 {
+		t.Errorf("frontend-only plugin's workers: %+v; want none running", info)
+	}
+}

@@ -72,6 +72,9 @@ type PluginCallResult struct {
 	Code   int    `json:"code,omitempty"`
 	Kind   string `json:"kind,omitempty"`
 	Error  string `json:"error,omitempty"`
+	// Recycled is the worker's PoolStats.Recycled after the call: the
+	// instances its pool retired at the profile's budget so far.
+	Recycled int `json:"recycled,omitempty"`
 }
 
 // WorkerOps returns the plugin-load and plugin-call operations for a worker
@@ -132,11 +135,12 @@ func WorkerOps(open func(engines.Config) (engines.Engine, error)) map[string]wor
 				return nil, errors.New(OpPluginCall + ": no plugin loaded")
 			}
 			resp, err := p.Handle(ctx, &abi.Request{Method: a.Method, Path: a.Path, Query: a.Query, Headers: a.Headers, Body: a.Body})
+			recycled := p.Stats().Recycled
 			if err != nil {
 				code, kind := classify(ctx, err)
-				return PluginCallResult{Code: code, Kind: kind, Error: err.Error()}, nil
+				return PluginCallResult{Code: code, Kind: kind, Error: err.Error(), Recycled: recycled}, nil
 			}
-			return PluginCallResult{Status: resp.Status, Body: resp.Body}, nil
+			return PluginCallResult{Status: resp.Status, Body: resp.Body, Recycled: recycled}, nil
 		},
 	}
 }

@@ -40,6 +40,7 @@ const (
 	kindResponseTooLarge = "response_too_large" // 502: the handler's answer is past the limit
 	kindInstantiate      = "instantiate"        // 502: no instance could be made
 	kindWorkerDied       = "worker_died"        // 502: the plugin's worker process died (--isolation process)
+	kindWorkerBackoff    = "worker_backoff"     // 503: the plugin's workers fail to start or load and back off (--isolation process)
 	kindCanceled         = "canceled"           // 499: the client went away
 	kindBadRequest       = "bad_request"        // 400: the request could not be read
 	kindBodyTimeout      = "body_timeout"       // 408: the body did not arrive within the read timeout
@@ -210,6 +211,7 @@ type poolSample struct {
 	state                              string
 	idle, inFlight, created, discarded int
 	max, waiting, abandoned            int
+	logDropped                         int64
 	// Process isolation only.
 	isolated                bool
 	kills, restarts, deaths int64
@@ -246,13 +248,15 @@ var (
 		"Worker processes of a plugin that died during a call: a crash or a signal (--isolation process).", []string{"engine", "plugin"}, nil)
 	descWorkerRestarts = prometheus.NewDesc("kspbench_worker_restarts_total",
 		"Worker processes of a plugin started again after a kill or a death (--isolation process).", []string{"engine", "plugin"}, nil)
+	descLogDropped = prometheus.NewDesc("kspbench_plugin_log_lines_dropped_total",
+		"Log records of a plugin dropped past its rate limit (serve --plugin-log-rate, --plugin-log-burst).", []string{"engine", "plugin"}, nil)
 	descPlugins = prometheus.NewDesc("kspbench_plugins",
 		"Plugins known to the server, by state: loaded, failed, disabled.", []string{"engine", "state"}, nil)
 )
 
 func (c *poolCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descInstances, descMax, descCreated, descDiscarded, descAbandoned, descWaiting, descPlugins,
-		descWorkerKills, descWorkerDeaths, descWorkerRestarts} {
+		descWorkerKills, descWorkerDeaths, descWorkerRestarts, descLogDropped} {
 		ch <- d
 	}
 }
@@ -271,6 +275,7 @@ func (c *poolCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(descDiscarded, prometheus.CounterValue, float64(s.discarded), c.engine, s.plugin)
 		ch <- prometheus.MustNewConstMetric(descWaiting, prometheus.GaugeValue, float64(s.waiting), c.engine, s.plugin)
 		ch <- prometheus.MustNewConstMetric(descAbandoned, prometheus.GaugeValue, float64(s.abandoned), c.engine, s.plugin)
+		ch <- prometheus.MustNewConstMetric(descLogDropped, prometheus.CounterValue, float64(s.logDropped), c.engine, s.plugin)
 		if s.isolated {
 			ch <- prometheus.MustNewConstMetric(descWorkerKills, prometheus.CounterValue, float64(s.kills), c.engine, s.plugin)
 			ch <- prometheus.MustNewConstMetric(descWorkerDeaths, prometheus.CounterValue, float64(s.deaths), c.engine, s.plugin)

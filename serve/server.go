@@ -46,6 +46,9 @@ type Server struct {
 	// engineHeader is the value of X-Kspbench-Engine, shared by every answer.
 	engineHeader []string
 
+	logLimitsMu sync.Mutex
+	logLimits   map[string]*logLimiter // by plugin name, made on first use
+
 	adminMu  sync.Mutex     // serialises management operations (and discovery)
 	retiring sync.WaitGroup // entries being drained and closed
 
@@ -165,7 +168,8 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	s.log.Info("limits", "max_instances", cfg.MaxInstances, "max_workers", cfg.MaxWorkers, "queue", cfg.QueueSize, "queue_timeout", cfg.QueueTimeout,
 		"call_timeout", cfg.CallTimeout, "max_body_bytes", cfg.MaxBodyBytes, "max_body_bytes_in_flight", cfg.MaxBodyBytesInFlight,
-		"max_upload_bytes", cfg.MaxUploadBytes, "storage_max_bytes", cfg.StorageMaxBytes, "storage_max_keys", cfg.StorageMaxKeys)
+		"max_upload_bytes", cfg.MaxUploadBytes, "storage_max_bytes", cfg.StorageMaxBytes, "storage_max_keys", cfg.StorageMaxKeys,
+		"plugin_log_rate", cfg.PluginLogRate, "plugin_log_burst", cfg.PluginLogBurst)
 	c := cfg.Conn
 	s.log.Info("connection limits", "max_conns", c.MaxConns, "read_header_timeout", c.ReadHeaderTimeout,
 		"read_timeout", c.ReadTimeout, "upload_timeout", c.UploadTimeout, "write_timeout", c.WriteTimeout,
@@ -369,7 +373,7 @@ func (s *Server) compile(ctx context.Context, f *plugindir.Folder) *entry {
 		size = s.cfg.MaxWorkers // one call at a time per worker
 	default:
 		p, err = f.Load(ctx, s.engine, plugindir.Options{
-			Storage: s.store, Kube: s.kube, Logger: s.log, MaxInstances: s.cfg.MaxInstances,
+			Storage: s.store, Kube: s.kube, Logger: slog.New(s.pluginLog(name)), MaxInstances: s.cfg.MaxInstances,
 			Limits: abi.Limits{CallTimeout: s.cfg.CallTimeout, MaxRequestBytes: uint32(s.cfg.MaxBodyBytes),
 				MaxStorageBytes: s.cfg.StorageMaxBytes, MaxStorageKeys: s.cfg.StorageMaxKeys},
 		})
@@ -480,6 +484,9 @@ type PluginInfo struct {
 	// ABI is the ABI profile the plugin runs under: "v1", or
 	// "kubestellar-ui" for plugins written for the KubeStellar UI's host.
 	ABI string `json:"abi,omitempty"`
+	// LogLinesDropped counts the plugin's log records dropped past its
+	// rate limit (serve --plugin-log-rate) since the server started.
+	LogLinesDropped int64 `json:"log_lines_dropped"`
 	// Warnings are what a lenient reading of the manifest accepted; Notes
 	// what the profile changes in how the plugin runs (instances recycled).
 	Warnings []string `json:"warnings,omitempty"`
@@ -515,8 +522,9 @@ type PoolInfo struct {
 	Created   int `json:"created"`
 	Discarded int `json:"discarded"`
 	// Recycled counts sound instances retired at their profile's budget
-	// (kubestellar-ui: a guest allocator that never resets).
-	Recycled int `json:"recycled,omitempty"`
+	// (kubestellar-ui: a guest allocator that never resets), in process
+	// and in isolated plugins' workers alike; always 0 under v1.
+	Recycled int `json:"recycled"`
 	Waiting  int `json:"waiting"`
 	// Isolation describes the plugin's worker process under
 	// --isolation process: its kills and restarts.
@@ -538,6 +546,9 @@ func (s *Server) pluginInfo(e *entry) PluginInfo {
 			l := abi.Limits{MaxStorageBytes: s.cfg.StorageMaxBytes, MaxStorageKeys: s.cfg.StorageMaxKeys}.WithDefaults()
 			pi.Storage = &StorageInfo{Keys: u.Keys, Bytes: u.Bytes, MaxKeys: l.MaxStorageKeys, MaxBytes: l.MaxStorageBytes}
 		}
+	}
+	if e.name != "" {
+		pi.LogLinesDropped = s.logDropped(e.name)
 	}
 	if e.plugin != nil {
 		st := e.plugin.Stats()
@@ -571,7 +582,7 @@ func (s *Server) listing(full bool) Listing {
 func (s *Server) poolSamples() []poolSample {
 	var out []poolSample
 	for _, e := range s.reg.snapshot() {
-		ps := poolSample{plugin: e.name, state: e.state}
+		ps := poolSample{plugin: e.name, state: e.state, logDropped: s.logDropped(e.name)}
 		if e.plugin != nil {
 			st := e.plugin.Stats()
 			ps.idle, ps.inFlight, ps.created, ps.discarded = st.Idle, st.InFlight, st.Created, st.Discarded

@@ -39,6 +39,11 @@ func TestHelpOfEveryCommand(t *testing.T) {
 					t.Errorf("kspbench %s --help does not show --%s:\n%s", c.name, name, out)
 				}
 			}
+			for _, line := range strings.Split(out, "\n") {
+				if strings.Count(line, "(default") > 1 {
+					t.Errorf("kspbench %s --help gives a flag two defaults: %s", c.name, strings.TrimSpace(line))
+				}
+			}
 		})
 	}
 	if out := help(t, "--help"); !strings.Contains(out, "completion") || !strings.Contains(out, "run ") || strings.Contains(out, "\n  worker ") {

@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/kspbench/kspbench/engines"
 	"github.com/kspbench/kspbench/internal/catalog"
@@ -145,6 +146,15 @@ func (c command) cobraCommand(stdin io.Reader, stdout, stderr io.Writer, cmdline
 		}
 	}
 	cmd.Flags().AddGoFlagSet(fs)
+	// A flag whose usage says its default in words ("(default: call
+	// timeout + ...)") has a zero default that pflag would print too, as
+	// "(default 0s)" for a Go duration flag: it cannot tell a wrapped
+	// flag's zero from a value.
+	cmd.Flags().VisitAll(func(f *pflag.Flag) {
+		if strings.Contains(f.Usage, "(default:") {
+			f.DefValue = ""
+		}
+	})
 	return cmd
 }
 

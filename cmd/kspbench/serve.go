@@ -44,6 +44,8 @@ type serveOptions struct {
 	tokenFromFlag bool
 	maxInstances  int
 	maxWorkers    int
+	logRate       float64
+	logBurst      int
 	queue         int
 	queueTimeout  time.Duration
 	callTimeout   time.Duration
@@ -87,7 +89,7 @@ func defineServeFlags(fs *flag.FlagSet) *serveOptions {
 	fs.BoolVar(&o.inCluster, "in-cluster", false, "reach the cluster this process runs in with its pod's service account")
 	fs.StringVar(&o.token, "token", "", "bearer token of the management API under /api/admin/plugins (default: $"+tokenEnv+"; without one, management is disabled)")
 	fs.IntVar(&o.maxInstances, "max-instances", 0, "instances per plugin, the bound on its calls in flight (default: 2 × GOMAXPROCS)")
-	fs.IntVar(&o.maxWorkers, "max-workers", 0, "worker processes per plugin under --isolation process, the bound on its calls in flight there; started as calls overlap (default: GOMAXPROCS, at most 4 and at most --max-instances; each is a process of 100+ MiB)")
+	fs.IntVar(&o.maxWorkers, "max-workers", 0, "worker processes per plugin under --isolation process, the bound on its calls in flight there; started as calls overlap (default: GOMAXPROCS, at most 4 and at most --max-instances; each is a process of 20-160 MiB resident, by engine and plugin: see the README)")
 	fs.IntVar(&o.queue, "queue", 64, "requests per plugin that may wait for a busy instance; more get 503 at once (0: none wait)")
 	fs.DurationVar(&o.queueTimeout, "queue-timeout", time.Second, "longest wait for an instance before 503 with Retry-After")
 	fs.DurationVar(&o.callTimeout, "call-timeout", 5*time.Second, "deadline of one handler call; 504 past it and the instance is discarded")
@@ -106,7 +108,9 @@ func defineServeFlags(fs *flag.FlagSet) *serveOptions {
 	fs.UintVar(&o.storageKeys, "storage-max-keys", 65536, "each plugin's storage quota in keys; a write past it answers the guest LIMIT_EXCEEDED")
 	fs.StringVar(&o.readyFile, "ready-file", "", "once listening, write the bound address (host:port, one line) to this file, and remove it at exit")
 	fs.StringVar(&o.workers, "workers", "", "folder of prebuilt kspbench-<engine> binaries, for an engine this binary does not link (default: built from the source tree, or found beside this binary)")
-	fs.StringVar(&o.isolation, "isolation", "", "where plugins run: process (each plugin in a worker process of its own, killed at a call's deadline and restarted when it dies; storage in <data>.<plugin>.db) or none (in this process); default: process for wasmer, which cannot interrupt a call, none otherwise")
+	fs.StringVar(&o.isolation, "isolation", "", "where plugins run: process (each plugin in a worker process of its own, killed at a call's deadline and restarted when it dies; its storage and Kubernetes calls are the server's, on --data and --kubeconfig, through host calls) or none (in this process); default: process for wasmer, which cannot interrupt a call, none otherwise")
+	fs.Float64Var(&o.logRate, "plugin-log-rate", serve.DefaultPluginLogRate, "log lines a second each plugin may write (host_log and the host's notes on its calls), in process and isolated; past it lines are dropped, counted (listing, /metrics) and summarised once a second; -1: no limit")
+	fs.IntVar(&o.logBurst, "plugin-log-burst", serve.DefaultPluginLogBurst, "log lines a plugin may write at once above --plugin-log-rate")
 	fs.StringVar(&o.logFormat, "log-format", "text", "log format on stderr: text or json")
 	fs.TextVar(&o.logLevel, "log-level", slog.LevelInfo, "least level logged: debug, info, warn, error (request lines are info; 5xx are warn)")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a Go CPU profile of the whole serve process (from the start to shutdown) to this file, for `go tool pprof`; a debugging aid")
@@ -148,6 +152,9 @@ func (o *serveOptions) validate(args []string) error {
 	}
 	if o.maxInstances < 0 {
 		return errors.New("serve: --max-instances must be 0 (default) or more")
+	}
+	if o.logRate == 0 || o.logBurst < 1 {
+		return errors.New("serve: --plugin-log-rate must be positive (or -1 for no limit) and --plugin-log-burst 1 or more")
 	}
 	if o.maxWorkers < 0 {
 		return errors.New("serve: --max-workers must be 0 (default) or more")
@@ -198,7 +205,7 @@ func (o *serveOptions) config(logger *slog.Logger, k kube.Client) serve.Config {
 	conn.MaxHeaderBytes = int(o.maxHeader)
 	return serve.Config{
 		Engine: o.engine, PluginsDir: o.plugins, DataFile: o.data, CacheDir: o.cacheDir, Kube: k, Token: o.token,
-		MaxInstances: o.maxInstances, MaxWorkers: o.maxWorkers, QueueSize: queue, QueueTimeout: o.queueTimeout, CallTimeout: o.callTimeout,
+		MaxInstances: o.maxInstances, MaxWorkers: o.maxWorkers, PluginLogRate: o.logRate, PluginLogBurst: o.logBurst, QueueSize: queue, QueueTimeout: o.queueTimeout, CallTimeout: o.callTimeout,
 		MaxBodyBytes: int64(o.maxBody), MaxBodyBytesInFlight: int64(o.maxInFlight), MaxUploadBytes: int64(o.maxUpload),
 		StorageMaxBytes: uint64(o.storageBytes), StorageMaxKeys: uint32(o.storageKeys),
 		Conn: conn, ShutdownTimeout: o.shutdown, Logger: logger,
