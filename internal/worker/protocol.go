@@ -85,7 +85,10 @@ type message struct {
 // timed beside the samples of the others (runner.BenchResult), instead of
 // failing the whole workload; a panic in an operation answers with its value,
 // its stack going to the worker's stderr.
-const ProtocolVersion = 10
+//
+// 11: serve's plugin call result carries the worker's recycled-instance
+// count (PluginCallResult.Recycled), which the isolated listing shows.
+const ProtocolVersion = 11
 
 // Hello is the answer to the "hello" operation every worker serves: which
 // engine actually runs in the process.
