@@ -53,7 +53,7 @@ or started: a missing --plugin folder or a --bench that matches no workload
 fails at once, with no report folder; a --bench whose deeper levels match no
 figure fails when sampling ends, before any report is written.`
 
-const runExample = `  kspbench run                                   # the default run, about 8 minutes on 2 cores
+const runExample = `  kspbench run                                   # the default run, about 9 minutes on 2 cores
   kspbench run --quick                           # a smoke run: 3 samples, short timings
   kspbench run --quick --count 6                 # a quick run that benchstat's intervals and test can use
   kspbench run --plugin ./my-plugin --engines wazero,wasmtime
