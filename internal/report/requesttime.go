@@ -106,10 +106,11 @@ func (s *summary) requestTime() {
 // of medians alone would flip between meets and below from run to run.
 func hostVerdict(constant, native *Metric) string {
 	ratio := constant.Median() / native.Median()
-	scaled := &Metric{Values: make([]float64, len(native.Values))}
+	scaled := &Metric{Unit: native.Unit, Values: make([]float64, len(native.Values))}
 	for i, v := range native.Values {
 		scaled.Values[i] = v * hostTarget
 	}
+	scaled.summarize() // its median, which disjoint compares, is then hostTarget × native's
 	if n := min(len(constant.Values), len(native.Values)); n < minTestSamples() {
 		return fmt.Sprintf("%.2f (untested: %d samples)", ratio, n)
 	}
